@@ -1,0 +1,121 @@
+"""The `expansion-metrics` command: load, generate, build."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from expansion_metrics import settings
+
+
+def _month(text: str) -> date:
+    try:
+        year, month = (int(part) for part in text.split("-")[:2])
+        return date(year, month, 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month like 2026-10") from None
+
+
+def _iso_date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-10-31") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from expansion_metrics.loader import LoadError, load
+
+    database = settings.database_path()
+    try:
+        result = load(Path(args.directory), database)
+    except LoadError as exc:
+        print(f"expansion-metrics load: {exc}", file=sys.stderr)
+        return 1
+    for table, rows in result.loaded.items():
+        print(f"loaded raw.{table}: {rows:,} rows")
+    for table in result.created_empty:
+        print(f"created raw.{table} empty (no file for it)")
+    print(f"warehouse: {database}")
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from expansion_metrics.generator import generate
+
+    out = Path(args.out)
+    try:
+        counts = generate(
+            out,
+            customers=args.customers,
+            months=args.months,
+            seed=args.seed,
+            end_month=args.end_month,
+            usage_granularity=args.usage_granularity,
+            progress=not args.quiet,
+        )
+    except (ValueError, OSError) as exc:
+        print(f"expansion-metrics generate: {exc}", file=sys.stderr)
+        return 1
+    for table, rows in counts.items():
+        print(f"{out / (table + '.csv')}: {rows:,} rows")
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from expansion_metrics.dbt import build
+
+    return 0 if build(as_of_date=args.as_of_date, select=args.select) else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="expansion-metrics",
+        description="Revenue-retention marts on dbt + DuckDB. The warehouse file is "
+        "$EXPANSION_METRICS_DB (default data/expansion_metrics.duckdb in the project).",
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+
+    load = commands.add_parser("load", help="validate and load raw CSV/Parquet files into raw")
+    load.add_argument("directory", help="folder holding <table>.csv or <table>.parquet files")
+    load.set_defaults(run=_cmd_load)
+
+    generate = commands.add_parser("generate", help="write a synthetic raw data set")
+    generate.add_argument("--customers", type=_positive, required=True)
+    generate.add_argument("--months", type=_positive, required=True)
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--out", required=True, help="folder to write the CSV files to")
+    generate.add_argument(
+        "--end-month", type=_month, default=date(2026, 10, 1), help="last month, e.g. 2026-10"
+    )
+    generate.add_argument("--usage-granularity", choices=("week", "month"), default="week")
+    generate.add_argument("--quiet", action="store_true", help="no progress bar")
+    generate.set_defaults(run=_cmd_generate)
+
+    build = commands.add_parser("build", help="run dbt build (seeds, models, tests)")
+    build.add_argument("--as-of-date", type=_iso_date, help="the as_of_date var, e.g. 2026-10-31")
+    build.add_argument("--select", help="dbt node selection")
+    build.set_defaults(run=_cmd_build)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

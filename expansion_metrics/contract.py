@@ -1,0 +1,219 @@
+"""The raw data contract: the tables a user loads into schema ``raw``.
+
+This module is the single source of truth for table and column names, column kinds,
+keys and allowed enumeration values. The loader validates against it, the generator
+writes to it, and the README documents it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["id", "text", "enum", "date", "number", "integer", "currency", "quarter"]
+
+# SQL type each kind is stored as in schema raw.
+SQL_TYPES: dict[str, str] = {
+    "id": "varchar",
+    "text": "varchar",
+    "enum": "varchar",
+    "currency": "varchar",
+    "quarter": "varchar",
+    "date": "date",
+    "number": "double",
+    "integer": "bigint",
+}
+
+STAGES: tuple[str, ...] = (
+    "Identified",
+    "Engaged",
+    "Qualified",
+    "Proposal",
+    "Negotiation",
+    "Closed Won",
+    "Closed Lost",
+)
+
+
+def normalise_enum(value: str) -> str:
+    """How an enumeration value is compared: trimmed, lower case, spaces and hyphens as
+    underscores ('Closed Won' -> 'closed_won'); the staging macro normalise_enum matches."""
+    return value.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool = False  # must be a header of the file and non-empty on every row
+    values: tuple[str, ...] = ()  # allowed values (normalised) for kind == "enum"
+    non_negative: bool = False
+    positive: bool = False
+    max_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    description: str = ""
+    checks: tuple[tuple[str, str], ...] = field(default=())  # (later_date, earlier_date)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _enum(name: str, values: tuple[str, ...], required: bool = True) -> Column:
+    return Column(name, "enum", required=required, values=tuple(normalise_enum(v) for v in values))
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "customers",
+        (
+            Column("customer_id", "id", required=True),
+            Column("customer_name", "text"),
+            Column("segment", "text"),
+            Column("industry", "text"),
+            Column("region", "text"),
+            Column("created_at", "date"),
+        ),
+        key=("customer_id",),
+        description="One row per customer account.",
+    ),
+    Table(
+        "subscription_items",
+        (
+            Column("subscription_item_id", "id", required=True),
+            Column("subscription_id", "id"),
+            Column("customer_id", "id", required=True),
+            Column("product", "text", required=True),
+            Column("plan_tier", "text"),
+            _enum("pricing_model", ("seat", "flat", "usage")),
+            Column("quantity", "number", non_negative=True),
+            Column("amount", "number", required=True),
+            Column("currency", "currency", required=True),
+            _enum("billing_interval", ("month", "quarter", "year")),
+            Column("valid_from", "date", required=True),
+            Column("valid_to", "date"),
+        ),
+        key=("subscription_item_id",),
+        description=(
+            "One row per version of a subscription line. amount is the recurring charge for "
+            "one billing interval, net of discounts, excluding tax; valid_from is inclusive, "
+            "valid_to exclusive and empty while the item is active."
+        ),
+        checks=(("valid_to", "valid_from"),),
+    ),
+    Table(
+        "fx_rates",
+        (
+            Column("currency", "currency", required=True),
+            Column("month", "date", required=True),
+            Column("rate_to_reporting", "number", required=True, positive=True),
+        ),
+        key=("currency", "month"),
+        description="Units of the reporting currency for one unit of currency, per month.",
+    ),
+    Table(
+        "opportunities",
+        (
+            Column("opportunity_id", "id", required=True),
+            Column("customer_id", "id", required=True),
+            _enum("opportunity_type", ("new_business", "expansion", "renewal")),
+            _enum("expansion_type", ("upsell", "cross_sell", "seat", "usage"), required=False),
+            _enum("stage", STAGES),
+            Column("amount", "number", required=True),
+            Column("currency", "currency", required=True),
+            Column("created_date", "date", required=True),
+            Column("close_date", "date", required=True),
+            Column("owner", "text"),
+        ),
+        key=("opportunity_id",),
+        description="CRM opportunities; amount is the ARR of the deal.",
+    ),
+    Table(
+        "opportunity_stage_history",
+        (
+            Column("opportunity_id", "id", required=True),
+            _enum("stage", STAGES),
+            Column("entered_at", "date", required=True),
+        ),
+        key=("opportunity_id", "stage", "entered_at"),
+        description="One row each time an opportunity entered a stage.",
+    ),
+    Table(
+        "expansion_targets",
+        (
+            Column("fiscal_quarter", "quarter", required=True),
+            Column("segment", "text", required=True),
+            Column("target_arr", "number", required=True, non_negative=True),
+        ),
+        key=("fiscal_quarter", "segment"),
+        description="Expansion ARR target per fiscal quarter and segment, reporting currency.",
+    ),
+    Table(
+        "product_usage",
+        (
+            Column("customer_id", "id", required=True),
+            Column("usage_date", "date", required=True),
+            Column("active_users", "integer", non_negative=True),
+            Column("logins", "integer", non_negative=True),
+            Column("key_actions", "integer", non_negative=True),
+            Column("usage_quantity", "number", non_negative=True),
+            Column("usage_limit", "number", non_negative=True),
+        ),
+        key=("customer_id", "usage_date"),
+        description="Product usage per customer per day (or per reporting period ending that day).",
+    ),
+    Table(
+        "support_tickets",
+        (
+            Column("ticket_id", "id", required=True),
+            Column("customer_id", "id", required=True),
+            Column("created_at", "date", required=True),
+            Column("priority", "text"),
+            Column("status", "text"),
+        ),
+        key=("ticket_id",),
+    ),
+    Table(
+        "nps_responses",
+        (
+            Column("response_id", "id", required=True),
+            Column("customer_id", "id", required=True),
+            Column("responded_at", "date", required=True),
+            Column("score", "integer", required=True, non_negative=True, max_value=10),
+        ),
+        key=("response_id",),
+    ),
+    Table(
+        "invoices",
+        (
+            Column("invoice_id", "id", required=True),
+            Column("customer_id", "id", required=True),
+            Column("due_date", "date", required=True),
+            Column("amount", "number", required=True),
+            Column("currency", "currency", required=True),
+            _enum("status", ("paid", "open", "overdue", "failed")),
+        ),
+        key=("invoice_id",),
+    ),
+    Table(
+        "account_events",
+        (
+            Column("event_id", "id", required=True),
+            Column("customer_id", "id", required=True),
+            Column("event_date", "date", required=True),
+            Column("event_type", "text", required=True),
+        ),
+        key=("event_id",),
+    ),
+)
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

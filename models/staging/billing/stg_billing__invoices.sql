@@ -1,0 +1,33 @@
+with
+
+source as (
+    select * from {{ source('billing', 'invoices') }}
+),
+
+constant_rates as (
+    {{ constant_currency_rates() }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        trim(source.invoice_id) as invoice_id,
+        trim(source.customer_id) as customer_id,
+
+        ---------- strings
+        upper(trim(source.currency)) as currency,
+        {{ normalise_enum('source.status') }} as invoice_status,
+
+        ---------- numerics
+        cast(source.amount as double) as amount_local,
+        cast(source.amount as double)
+        * constant_rates.rate_to_reporting as amount,
+
+        ---------- dates
+        cast(source.due_date as date) as due_date
+    from source
+    left join constant_rates
+        on upper(trim(source.currency)) = constant_rates.currency
+)
+
+select * from renamed

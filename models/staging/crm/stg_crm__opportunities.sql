@@ -1,0 +1,36 @@
+with
+
+source as (
+    select * from {{ source('crm', 'opportunities') }}
+),
+
+constant_rates as (
+    {{ constant_currency_rates() }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        trim(source.opportunity_id) as opportunity_id,
+        trim(source.customer_id) as customer_id,
+
+        ---------- strings
+        {{ normalise_enum('source.opportunity_type') }} as opportunity_type,
+        {{ normalise_enum('source.expansion_type') }} as expansion_type,
+        {{ normalise_enum('source.stage') }} as stage,
+        upper(trim(source.currency)) as currency,
+        trim(source.owner) as owner,
+
+        ---------- numerics
+        cast(source.amount as double) as arr_local,
+        cast(source.amount as double) * constant_rates.rate_to_reporting as arr,
+
+        ---------- dates
+        cast(source.created_date as date) as created_date,
+        cast(source.close_date as date) as close_date
+    from source
+    left join constant_rates
+        on upper(trim(source.currency)) = constant_rates.currency
+)
+
+select * from renamed

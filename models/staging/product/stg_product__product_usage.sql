@@ -1,0 +1,24 @@
+with
+
+source as (
+    select * from {{ source('product', 'product_usage') }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        trim(customer_id) as customer_id,
+
+        ---------- numerics
+        cast(active_users as bigint) as active_users,
+        cast(logins as bigint) as logins,
+        cast(key_actions as bigint) as key_actions,
+        cast(usage_quantity as double) as usage_quantity,
+        cast(usage_limit as double) as usage_limit,
+
+        ---------- dates
+        cast(usage_date as date) as usage_date
+    from source
+)
+
+select * from renamed

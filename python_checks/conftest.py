@@ -1,0 +1,53 @@
+"""Shared fixtures: raw files written by hand, a warehouse per test, the real loader and dbt."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from expansion_metrics.contract import TABLES_BY_NAME
+
+
+def write_table(
+    directory: Path, table: str, rows: Iterable[Mapping[str, object]], columns: list[str] | None = None
+) -> Path:
+    """Write <table>.csv with the contract's header (or `columns`); missing values are empty."""
+    directory.mkdir(parents=True, exist_ok=True)
+    header = columns or TABLES_BY_NAME[table].column_names
+    path = directory / f"{table}.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in header})
+    return path
+
+
+def warehouse_fingerprint(database: Path) -> str:
+    """A digest of every table's name and full contents: equal digests, unchanged warehouse."""
+    if not database.exists():
+        return "absent"
+    digest = hashlib.sha256()
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "order by table_schema, table_name"
+        ).fetchall()
+        for schema, name in tables:
+            digest.update(f"{schema}.{name}".encode())
+            rows = con.execute(f'select * from "{schema}"."{name}" order by all').fetchall()
+            digest.update(repr(rows).encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh warehouse file for this test, honoured by the CLI, the loader and dbt."""
+    database = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("EXPANSION_METRICS_DB", str(database))
+    return database
