@@ -4,4 +4,9 @@
 -#}
 {{ config(severity='warn') }}
 
-select * from {{ ref('int_quarantined_rows') }}
+select
+    source_table,
+    row_key,
+    customer_id,
+    reason
+from {{ ref('int_quarantined_rows') }}

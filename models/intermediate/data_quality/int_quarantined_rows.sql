@@ -56,8 +56,9 @@ items_unknown_tier as (
         'subscription_items' as source_table,
         subscription_items.subscription_item_id as row_key,
         subscription_items.customer_id,
-        'plan_tier ' || subscription_items.plan_tier || ' is not in the plan_tiers seed'
-        as reason
+        'plan_tier '
+        || subscription_items.plan_tier
+        || ' is not in the plan_tiers seed' as reason
     from subscription_items
     left join plan_tiers
         on subscription_items.plan_tier = plan_tiers.plan_tier

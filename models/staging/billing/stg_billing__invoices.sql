@@ -20,8 +20,9 @@ renamed as (
 
         ---------- numerics
         cast(source.amount as double) as amount_local,
-        cast(source.amount as double)
-        * constant_rates.rate_to_reporting as amount,
+        cast(
+            source.amount * constant_rates.rate_to_reporting as decimal(18, 6)
+        ) as amount,
 
         ---------- dates
         cast(source.due_date as date) as due_date

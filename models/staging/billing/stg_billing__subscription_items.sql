@@ -50,8 +50,10 @@ with_mrr as (
 final as (
     select
         *,
-        amount_local / months_in_interval as mrr_local,
-        amount_local * fx_rate_to_reporting / months_in_interval as mrr
+        cast(amount_local / months_in_interval as decimal(18, 6)) as mrr_local,
+        cast(
+            amount_local * fx_rate_to_reporting / months_in_interval as decimal(18, 6)
+        ) as mrr
     from with_mrr
 )
 

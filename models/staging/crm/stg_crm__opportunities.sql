@@ -23,7 +23,9 @@ renamed as (
 
         ---------- numerics
         cast(source.amount as double) as arr_local,
-        cast(source.amount as double) * constant_rates.rate_to_reporting as arr,
+        cast(
+            source.amount * constant_rates.rate_to_reporting as decimal(18, 6)
+        ) as arr,
 
         ---------- dates
         cast(source.created_date as date) as created_date,
