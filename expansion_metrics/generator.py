@@ -1,0 +1,511 @@
+"""Synthetic raw data set: one CSV per table of :mod:`expansion_metrics.contract`.
+
+A SaaS company's billing (subscription item versions, invoices, FX rates), CRM
+(opportunities, stage history, expansion targets) and customer health signals (product
+usage, support tickets, NPS, account events).
+
+Each customer is simulated with its own ``random.Random`` seeded from the seed and the
+customer's index, so the same arguments give byte-identical files and customers are
+independent of each other. Rows are streamed to the CSV writers customer by customer, so
+memory stays flat whatever the number of customers.
+
+A customer is simulated in two passes. The first plans its subscription history month by
+month, up to the end of the calendar quarter after ``end_month`` (only what happens before
+the end of ``end_month`` is written as items). The second derives the signals from that
+history, looking ahead as real warning signs do: before a churn or contraction usage falls,
+tickets rise, NPS sours, invoices fail and QBRs are missed; before an expansion usage runs
+close to the plan limit. Planned expansions after ``end_month`` become open opportunities.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+import sys
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from tqdm import tqdm
+
+from expansion_metrics.contract import STAGES, TABLES, TABLES_BY_NAME
+
+__all__ = ["generate"]
+
+GRANULARITIES = ("week", "month")
+SEGMENTS = ("enterprise", "mid_market", "smb")
+INDUSTRIES = ("healthcare", "retail", "fintech", "manufacturing", "education", "software")
+EXPANSION_FACTOR = (1.7, 0.5, 1.1, 0.9, 0.8, 1.2)  # by industry
+CHURN_FACTOR = (0.85, 1.25, 1.0, 0.95, 1.1, 1.0)  # by industry
+REGIONS = ("north_america", "emea", "apac", "latam")
+REGION_WEIGHTS = (0.45, 0.30, 0.15, 0.10)
+REGION_CURRENCIES: tuple[tuple[tuple[str, ...], tuple[float, ...]], ...] = (
+    (("USD", "CAD"), (0.85, 0.15)),
+    (("EUR", "GBP", "USD"), (0.55, 0.35, 0.10)),
+    (("USD", "JPY"), (0.55, 0.45)),
+    (("USD",), (1.0,)),
+)
+CURRENCIES = ("USD", "EUR", "GBP", "CAD", "JPY")
+FX_START = {"USD": 1.0, "EUR": 1.09, "GBP": 1.27, "CAD": 0.74, "JPY": 0.0068}
+PRICE_BOOK = {"USD": 1.0, "EUR": 0.92, "GBP": 0.79, "CAD": 1.35, "JPY": 150.0}
+TIERS = ("starter", "professional", "enterprise")
+SEAT_PRICE = (15.0, 35.0, 70.0)  # USD list price per seat and month, by tier
+SEAT_QUOTA = (200, 500, 1000)  # monthly key-action allowance per seat, by tier
+API_PRICE = 0.5  # USD per thousand API calls
+INTERVALS = ("month", "quarter", "year")
+INTERVAL_MONTHS = (1, 3, 12)
+OWNERS = ("Ana Silva", "Ben Okafor", "Chloe Martin", "Dev Patel", "Elena Rossi", "Farid Haddad")
+OPEN_STAGES = STAGES[:5]
+WON, LOST = "Closed Won", "Closed Lost"
+PRIORITIES = ("low", "normal", "high", "urgent")
+CALM_PRIORITY = (0.40, 0.45, 0.12, 0.03)
+UPSET_PRIORITY = (0.10, 0.30, 0.35, 0.25)
+NAME_WORDS = (
+    "Acme", "Atlas", "Beacon", "Cedar", "Crescent", "Evergreen", "Falcon", "Granite",
+    "Harbor", "Horizon", "Juniper", "Keystone", "Lumen", "Maple", "Meridian", "Northwind",
+    "Nova", "Orchid", "Pinnacle", "Pioneer", "Quantum", "Redwood", "Silver", "Sterling",
+    "Summit", "Trident", "Vertex", "Willow",
+)  # fmt: skip
+NAME_CORES = (
+    ("Health", "Clinics", "Medical"),
+    ("Retail", "Stores", "Outfitters"),
+    ("Pay", "Capital", "Ledger"),
+    ("Industries", "Works", "Fabrication"),
+    ("Learning", "Academy", "Schools"),
+    ("Labs", "Software", "Cloud"),
+)
+NAME_SUFFIXES = ("Inc", "LLC", "Ltd", "GmbH", "Group", "Co")
+SURNAMES = ("Smith", "Jones", "Garcia", "Nguyen", "Müller", "O'Brien", "Tanaka", "Kowalski")
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """How customers of one segment look and behave."""
+
+    share: float
+    annual_churn: float
+    seats: tuple[int, int]
+    tier_weights: tuple[float, float, float]
+    interval_weights: tuple[float, float, float]
+    expansion: float  # monthly probability of an expansion
+    contraction: float  # monthly probability of a contraction
+    tickets: float  # support tickets per active month when healthy
+    discount: tuple[float, float]
+    analytics: float  # USD per month
+    automation: float  # USD per month, per seat when automation_per_seat
+    automation_per_seat: bool
+    api_units: tuple[int, int]  # thousand API calls per month
+
+
+PROFILES = (
+    _Profile(0.10, 0.05, (150, 1200), (0, 0.4, 0.6), (0.1, 0.25, 0.65), 0.05, 0.010, 2.0,
+             (0.7, 0.95), 2500.0, 6.0, True, (2000, 8000)),
+    _Profile(0.30, 0.10, (20, 200), (0.3, 0.6, 0.1), (0.35, 0.25, 0.4), 0.035, 0.010, 0.7,
+             (0.85, 1.0), 600.0, 400.0, False, (300, 2000)),
+    _Profile(0.60, 0.18, (2, 25), (0.75, 0.25, 0), (0.7, 0.1, 0.2), 0.022, 0.008, 0.2,
+             (0.95, 1.0), 120.0, 90.0, False, (20, 300)),
+)  # fmt: skip
+
+
+@lru_cache(maxsize=16384)
+def _iso(day: int) -> str:
+    """A day ordinal as YYYY-MM-DD."""
+    return date.fromordinal(day).isoformat()
+
+
+def _add_months(day: int, months: int) -> int:
+    """The day `months` calendar months later (day of month capped at 28)."""
+    d = date.fromordinal(day)
+    years, month = divmod(d.month - 1 + months, 12)
+    return date(d.year + years, month + 1, min(d.day, 28)).toordinal()
+
+
+def _quarter(day: int) -> str:
+    d = date.fromordinal(day)
+    return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
+
+
+def _pick(rng: random.Random, values: Sequence, weights: Sequence[float]):  # noqa: ANN202
+    """A value drawn with the given (not necessarily normalised) weights."""
+    x = rng.random() * sum(weights)
+    for value, weight in zip(values, weights, strict=True):
+        x -= weight
+        if x < 0:
+            return value
+    return values[-1]
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw (Knuth's method; fine for the small rates used here)."""
+    limit, k, p = math.exp(-lam), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+def _ramp(distance: int, lead: int, full: int) -> float:
+    """0 more than `lead` days before an event, rising to 1 at `full` days, 0 after it."""
+    if distance <= 0 or distance > lead:
+        return 0.0
+    return 1.0 if distance <= full else (lead - distance) / (lead - full)
+
+
+def _rate(value: float) -> str:
+    return f"{value:.8f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """Day ordinals of the months covered, followed by the planning months up to the horizon."""
+
+    month_starts: tuple[int, ...]
+    n_months: int
+    granularity: str
+
+    @classmethod
+    def build(cls, end_month: date, months: int, granularity: str) -> _Calendar:
+        first = _add_months(end_month.replace(day=1).toordinal(), 1 - months)
+        quarter_start = date(end_month.year, (end_month.month - 1) // 3 * 3 + 1, 1)
+        horizon = _add_months(quarter_start.toordinal(), 6)  # end of the next quarter
+        starts, day = [], first
+        while day <= horizon:
+            starts.append(day)
+            day = _add_months(day, 1)
+        return cls(tuple(starts), months, granularity)
+
+    @property
+    def start(self) -> int:
+        return self.month_starts[0]
+
+    @property
+    def end(self) -> int:
+        """First day after end_month (exclusive end of the data)."""
+        return self.month_starts[self.n_months]
+
+    @property
+    def horizon(self) -> int:
+        return self.month_starts[-1]
+
+    def periods(self) -> list[tuple[int, int]]:
+        """Usage periods as (last day, length in days): Sunday-ending weeks or months."""
+        if self.granularity == "month":
+            ms = self.month_starts
+            return [(ms[m + 1] - 1, ms[m + 1] - ms[m]) for m in range(self.n_months)]
+        first_sunday = self.start + (6 - (self.start - 1) % 7)
+        return [(day, 7) for day in range(first_sunday, self.end, 7)]
+
+
+@dataclass(frozen=True)
+class _Customer:
+    idx: int
+    cid: str
+    name: str
+    segment: int
+    industry: int
+    region: int
+    currency: str
+    interval: int
+    discount: float
+    owner: str
+    tier: int
+    api_share: float
+
+    @property
+    def profile(self) -> _Profile:
+        return PROFILES[self.segment]
+
+    @property
+    def months(self) -> int:
+        return INTERVAL_MONTHS[self.interval]
+
+
+def _name(rng: random.Random, industry: int) -> str:
+    """A company name; a few are like `Smith, Jones & "Partners"` to exercise CSV quoting."""
+    if rng.random() < 0.04:
+        first, second = rng.sample(SURNAMES, 2)
+        return f'{first}, {second} & "Partners"'
+    word = NAME_WORDS[int(rng.random() * len(NAME_WORDS))]
+    core = NAME_CORES[industry][int(rng.random() * 3)]
+    return f"{word} {core} {NAME_SUFFIXES[int(rng.random() * len(NAME_SUFFIXES))]}"
+
+
+def _customer(idx: int, rng: random.Random) -> _Customer:
+    segment = _pick(rng, range(3), [p.share for p in PROFILES])
+    profile = PROFILES[segment]
+    industry = int(rng.random() * len(INDUSTRIES))
+    region = _pick(rng, range(4), REGION_WEIGHTS)
+    currency = _pick(rng, *REGION_CURRENCIES[region])
+    low, high = profile.discount
+    return _Customer(
+        idx=idx,
+        cid=f"C{idx:07d}",
+        name=_name(rng, industry),
+        segment=segment,
+        industry=industry,
+        region=region,
+        currency=currency,
+        interval=_pick(rng, range(3), profile.interval_weights),
+        discount=low + (high - low) * rng.random(),
+        owner=OWNERS[int(rng.random() * len(OWNERS))],
+        tier=_pick(rng, range(3), profile.tier_weights),
+        api_share=0.55 if INDUSTRIES[industry] in ("software", "fintech") else 0.3,
+    )
+
+
+@dataclass(slots=True)
+class _Item:
+    item_id: str
+    product: str
+    tier: int  # index into TIERS, -1 for products without tiers
+    model: str
+    quantity: int
+    unit: float  # monthly price of one unit, customer currency
+    start: int
+    pack: bool = False  # an extra seat pack next to the base platform item
+
+
+# (day, kind, detail, ARR delta in customer currency); kind: acquisition, reactivation,
+# expansion (detail = expansion_type), contraction, price, churn.
+_Event = tuple[int, str, str, float]
+
+
+class _Life:
+    """Plans one customer's subscription history and writes its item versions."""
+
+    def __init__(self, cust: _Customer, rng: random.Random, cal: _Calendar) -> None:
+        self.c, self.rng, self.cal = cust, rng, cal
+        self.items: list[_Item] = []
+        self.rows: list[list[str]] = []
+        self.events: list[_Event] = []
+        self.spans: list[list[int]] = []  # active [start, end); end = horizon while active
+        self.state: list[tuple[int, int, int, float]] = [(0, 0, 0, 0.0)]  # day, seats, quota, mrr
+        self.api: list[tuple[int, float]] = [(0, 0.0)]  # (day, thousand calls a month)
+        self.price_index = 1.0
+        self.ids = self.subs = 0
+        self.sub_id = ""
+        self.frozen = False
+        self.comeback = -1
+        self.p_expand = cust.profile.expansion * EXPANSION_FACTOR[cust.industry]
+        annual = cust.profile.annual_churn * CHURN_FACTOR[cust.industry]
+        self.p_churn = 1 - (1 - annual) ** (1 / 12)
+
+    # ---- item bookkeeping
+    def _next_id(self) -> str:
+        self.ids += 1
+        return f"SI{self.c.idx:07d}-{self.ids:04d}"
+
+    def _price(self, usd: float) -> float:
+        book = PRICE_BOOK[self.c.currency]
+        return round(usd * book * self.c.discount * self.price_index, 2)
+
+    def _row(self, item: _Item, end: int | None) -> list[str]:
+        amount = item.quantity * item.unit * self.c.months
+        return [
+            item.item_id, self.sub_id, self.c.cid, item.product,
+            TIERS[item.tier] if item.tier >= 0 else "", item.model, str(item.quantity),
+            f"{amount:.2f}", self.c.currency, INTERVALS[self.c.interval], _iso(item.start),
+            _iso(end) if end else "",
+        ]  # fmt: skip
+
+    def _open(self, day: int, product: str, tier: int, model: str, qty: int, unit: float) -> None:
+        self.items.append(_Item(self._next_id(), product, tier, model, qty, unit, day))
+
+    def _close(self, item: _Item, day: int) -> None:
+        self.items.remove(item)
+        if not self.frozen:
+            self.rows.append(self._row(item, day))
+
+    def _revise(self, item: _Item, day: int, **changes: object) -> None:
+        """Close an item version and open its successor on the same day."""
+        pos = self.items.index(item)
+        self._close(item, day)
+        self.items.insert(pos, replace(item, item_id=self._next_id(), start=day, **changes))
+
+    def freeze(self) -> None:
+        """End of the data: write the open versions; later changes only feed the signals."""
+        self.rows += [self._row(item, None) for item in self.items]
+        self.frozen = True
+
+    # ---- state
+    @property
+    def base(self) -> _Item:
+        return next(i for i in self.items if i.product == "platform" and not i.pack)
+
+    def has(self, product: str) -> bool:
+        if product == "api_calls":
+            return self.api[-1][1] > 0
+        return any(i.product == product for i in self.items)
+
+    def mrr(self) -> float:
+        api = self.api[-1][1] * API_PRICE * PRICE_BOOK[self.c.currency]
+        return sum(i.quantity * i.unit for i in self.items) + api
+
+    def _snapshot(self, day: int) -> None:
+        seats = [i for i in self.items if i.product == "platform"]
+        quota = sum(i.quantity * SEAT_QUOTA[i.tier] for i in seats)
+        self.state.append((day, sum(i.quantity for i in seats), quota, self.mrr()))
+
+    def _record(self, day: int, kind: str, detail: str, before: float) -> None:
+        self.events.append((day, kind, detail, 12 * (self.mrr() - before)))
+        self._snapshot(day)
+
+    # ---- life events
+    def acquire(self, day: int, existing: bool = False, comeback: bool = False) -> None:
+        r, p = self.rng.random, self.c.profile
+        self.subs += 1
+        self.sub_id = f"S{self.c.idx:07d}-{self.subs}"
+        seats = int(p.seats[0] + (p.seats[1] - p.seats[0]) * r() ** 2)
+        seats = max(1, int(seats * 0.7)) if comeback else seats
+        self._open(day, "platform", self.c.tier, "seat", seats, self._price(SEAT_PRICE[self.c.tier]))
+        addon = 0.35 if existing else 0.15
+        if r() < addon:
+            self.add_product(day, "analytics")
+        if r() < addon * 0.7:
+            self.add_product(day, "automation")
+        if r() < self.c.api_share:
+            self.add_product(day, "api_calls")
+        if existing and r() < 0.1:
+            self.add_seat_pack(day)
+        self.spans.append([day, self.cal.horizon])
+        self._record(day, "reactivation" if comeback else "acquisition", "", 0.0)
+
+    def add_product(self, day: int, product: str) -> None:
+        p = self.c.profile
+        if product == "api_calls":
+            units = p.api_units[0] + (p.api_units[1] - p.api_units[0]) * self.rng.random()
+            self.api.append((day, units))
+        elif product == "analytics":
+            self._open(day, "analytics", -1, "flat", 1, self._price(p.analytics))
+        elif p.automation_per_seat:
+            seats = self.base.quantity
+            self._open(day, "automation", -1, "seat", seats, self._price(p.automation))
+        else:
+            self._open(day, "automation", -1, "flat", 1, self._price(p.automation))
+
+    def add_seat_pack(self, day: int, end: int | None = None) -> None:
+        """An extra platform item overlapping the base item (temporary if `end` is given)."""
+        base = self.base
+        qty = max(2, int(base.quantity * (0.1 + 0.3 * self.rng.random())))
+        pack = _Item(self._next_id(), "platform", base.tier, "seat", qty, base.unit, day, True)
+        if end is None:
+            self.items.append(pack)
+        else:
+            self.rows.append(self._row(pack, end))
+
+    def churn(self, day: int, month: int) -> None:
+        before = self.mrr()
+        for item in list(self.items):
+            self._close(item, day)
+        self.api.append((day, 0.0))
+        self.spans[-1][1] = day
+        self._record(day, "churn", "", before)
+        if self.rng.random() < 0.3:
+            self.comeback = month + 3 + int(self.rng.random() * 10)
+
+    def expand(self, day: int) -> None:
+        base, r = self.base, self.rng.random
+        options = ["seat"]
+        if base.tier < 2:
+            options.append("upsell")
+        missing = [p for p in ("analytics", "automation", "api_calls") if not self.has(p)]
+        if missing:
+            options.append("cross_sell")
+        if self.has("api_calls"):
+            options.append("usage")
+        kind = options[int(r() * len(options))]
+        before = self.mrr()
+        if kind == "upsell":  # sometimes with fewer seats
+            seats = base.quantity if r() < 0.75 else max(1, int(base.quantity * (0.75 + 0.2 * r())))
+            unit = self._price(SEAT_PRICE[base.tier + 1])
+            self._revise(base, day, tier=base.tier + 1, quantity=seats, unit=unit)
+            for pack in [i for i in self.items if i.pack]:
+                self._revise(pack, day, tier=base.tier + 1, unit=unit)
+        elif kind == "seat" and r() < 0.25:
+            self.add_seat_pack(day)
+        elif kind == "seat":
+            self._revise(base, day, quantity=base.quantity + max(1, int(base.quantity * r() * 0.4)))
+        elif kind == "cross_sell":
+            self.add_product(day, missing[int(r() * len(missing))])
+        else:
+            self.api.append((day, self.api[-1][1] * (1.3 + 0.5 * r())))
+        self._record(day, "expansion", kind, before)
+
+    def contract(self, day: int) -> None:
+        base, r = self.base, self.rng.random
+        packs = [i for i in self.items if i.pack]
+        addons = [p for p in ("analytics", "automation", "api_calls") if self.has(p)]
+        options = [k for k, ok in (("downgrade", base.tier > 0), ("seats", base.quantity > 1 or packs),
+                                   ("removal", addons)) if ok]  # fmt: skip
+        if not options:
+            return
+        kind = options[int(r() * len(options))]
+        before = self.mrr()
+        if kind == "downgrade":
+            self._revise(base, day, tier=base.tier - 1, unit=self._price(SEAT_PRICE[base.tier - 1]))
+        elif kind == "seats" and packs and r() < 0.5:
+            self._close(packs[0], day)
+        elif kind == "seats" and base.quantity > 1:
+            self._revise(base, day, quantity=max(1, int(base.quantity * (0.6 + 0.3 * r()))))
+        elif kind == "removal":
+            product = addons[int(r() * len(addons))]
+            if product == "api_calls":
+                self.api.append((day, 0.0))
+            else:
+                self._close(next(i for i in self.items if i.product == product), day)
+        self._record(day, "contraction", kind, before)
+
+    def raise_prices(self, day: int) -> None:
+        """A list-price increase: every recurring item gets a new version."""
+        before, factor = self.mrr(), 1.03 + 0.05 * self.rng.random()
+        self.price_index *= factor
+        for item in list(self.items):
+            self._revise(item, day, unit=round(item.unit * factor, 2))
+        self._record(day, "price", "", before)
+
+    # ---- the month-by-month plan
+    def simulate(self) -> None:
+        r, cal = self.rng.random, self.cal
+        if r() < 0.02:  # a prospect that never subscribed
+            return
+        existing = r() < 0.4
+        start = cal.start if existing else cal.start + 1 + int(r() * (cal.end - cal.start - 2))
+        self.acquire(start, existing=existing)
+        anchor = bisect_right(cal.month_starts, start) - 1
+        for m in range(anchor + 1, len(cal.month_starts) - 1):
+            if m == cal.n_months:
+                self.freeze()
+            if self.items:
+                self._month(m, (m - anchor) % 12 == 0)
+            elif m == self.comeback:
+                ms = cal.month_starts[m]
+                self.acquire(ms + 1 + int(r() * 26), comeback=True)
+                anchor = m
+        if not self.frozen:
+            self.freeze()
+
+    def _month(self, m: int, anniversary: bool) -> None:
+        r, p = self.rng.random, self.c.profile
+        ms, me = self.cal.month_starts[m], self.cal.month_starts[m + 1]
+        if r() < self.p_churn:
+            self.churn(ms + 1 + int(r() * 26), m)
+            return
+        changes: list[Callable[[int], None]] = []
+        if r() < self.p_expand:
+            changes.append(self.expand)
+        if r() < p.contraction:
+            changes.append(self.contract)
+        if anniversary and r() < 0.5:
+            changes.append(self.raise_prices)
+        if changes and r() < 0.12:  # two changes in one month
+            changes.append(self.expand if r() < 0.6 else self.contract)
+        for day, change in zip(sorted(self.rng.sample(range(ms + 1, me - 1), len(changes))),
+                               changes, strict=True):  # fmt: skip
+            change(day)
+        if not self.frozen and r() < 0.004:  # a seat pack for a few weeks of one month
+            self.add_seat_pack(ms + 2 + int(r() * 6), end=ms + 14 + int(r() * 10))

@@ -1,0 +1,18 @@
+{#- Customer MRR at the end of each month (sum over products), where it is above 0. -#}
+with
+
+customer_product_months as (
+    select * from {{ ref('int_customer_product_months') }}
+),
+
+final as (
+    select
+        month,
+        customer_id,
+        sum(product_mrr) as mrr
+    from customer_product_months
+    group by 1, 2
+    having sum(product_mrr) > 0
+)
+
+select * from final

@@ -1,0 +1,228 @@
+{#-
+    The MRR bridge: one row per customer per reporting month where starting or ending
+    MRR is above 0. Definitions are in _finance__models.yml and the README.
+-#}
+with
+
+customers as (
+    select * from {{ ref('stg_billing__customers') }}
+),
+
+reporting_months as (
+    select * from {{ ref('int_reporting_months') }}
+),
+
+customer_months as (
+    select * from {{ ref('int_customer_months') }}
+),
+
+customer_product_months as (
+    select * from {{ ref('int_customer_product_months') }}
+),
+
+cohorts as (
+    select
+        customer_id,
+        min(month) as cohort_month
+    from customer_months
+    group by 1
+),
+
+customer_month_grid as (
+    {#- A month where the customer ends above 0, and the month after (its starting MRR). -#}
+    select
+        customer_id,
+        month
+    from customer_months
+
+    union
+
+    select
+        customer_id,
+        cast({{ dbt.dateadd('month', 1, 'month') }} as date) as month
+    from customer_months
+),
+
+balances as (
+    select
+        customer_month_grid.customer_id,
+        customer_month_grid.month,
+        coalesce(previous_month.mrr, 0) as starting_mrr,
+        coalesce(this_month.mrr, 0) as ending_mrr
+    from customer_month_grid
+    inner join reporting_months
+        on customer_month_grid.month = reporting_months.month
+    left join customer_months as this_month
+        on
+            customer_month_grid.customer_id = this_month.customer_id
+            and customer_month_grid.month = this_month.month
+    left join customer_months as previous_month
+        on
+            customer_month_grid.customer_id = previous_month.customer_id
+            and customer_month_grid.month
+            = cast({{ dbt.dateadd('month', 1, 'previous_month.month') }} as date)
+),
+
+product_month_grid as (
+    select
+        customer_id,
+        product,
+        month
+    from customer_product_months
+
+    union
+
+    select
+        customer_id,
+        product,
+        cast({{ dbt.dateadd('month', 1, 'month') }} as date) as month
+    from customer_product_months
+),
+
+product_changes as (
+    select
+        product_month_grid.customer_id,
+        product_month_grid.month,
+        coalesce(previous_state.product_mrr, 0) as starting_product_mrr,
+        coalesce(this_state.product_mrr, 0) as ending_product_mrr,
+        coalesce(this_state.product_mrr, 0)
+        - coalesce(previous_state.product_mrr, 0) as product_delta,
+        previous_state.tier_rank as starting_tier_rank,
+        this_state.tier_rank as ending_tier_rank,
+        coalesce(previous_state.quantity, 0) as starting_quantity,
+        coalesce(this_state.quantity, 0) as ending_quantity,
+        coalesce(this_state.pricing_model, previous_state.pricing_model) as pricing_model
+    from product_month_grid
+    left join customer_product_months as this_state
+        on
+            product_month_grid.customer_id = this_state.customer_id
+            and product_month_grid.product = this_state.product
+            and product_month_grid.month = this_state.month
+    left join customer_product_months as previous_state
+        on
+            product_month_grid.customer_id = previous_state.customer_id
+            and product_month_grid.product = previous_state.product
+            and product_month_grid.month
+            = cast({{ dbt.dateadd('month', 1, 'previous_state.month') }} as date)
+),
+
+classified_product_changes as (
+    {#- First matching rule wins, for increases and for decreases. -#}
+    select
+        customer_id,
+        month,
+        case
+            when product_delta > 0
+                then case
+                    when starting_product_mrr = 0 then 'cross_sell'
+                    when ending_tier_rank > starting_tier_rank then 'upsell'
+                    when
+                        pricing_model = 'seat' and ending_quantity > starting_quantity
+                        then 'seat'
+                    when pricing_model = 'usage' then 'usage'
+                    else 'price'
+                end
+            when product_delta < 0 then
+                case
+                    when ending_product_mrr = 0 then 'product_removal'
+                    when ending_tier_rank < starting_tier_rank then 'downgrade'
+                    when
+                        pricing_model = 'seat' and ending_quantity < starting_quantity
+                        then 'seat_reduction'
+                    when pricing_model = 'usage' then 'usage_decline'
+                    else 'price_decrease'
+                end
+        end as change_type,
+        abs(product_delta) as change_mrr
+    from product_changes
+    where product_delta != 0
+),
+
+product_movements as (
+    select
+        customer_id,
+        month,
+        {%- for change_type in expansion_types() + contraction_types() %}
+            sum(
+                case when change_type = '{{ change_type }}' then change_mrr else 0 end
+            ) as {{ change_type }}_mrr{{ ',' if not loop.last }}
+        {%- endfor %}
+    from classified_product_changes
+    group by 1, 2
+),
+
+statuses as (
+    select
+        balances.customer_id,
+        balances.month,
+        cohorts.cohort_month,
+        balances.starting_mrr,
+        balances.ending_mrr,
+        case
+            when balances.starting_mrr = 0 and balances.month = cohorts.cohort_month
+                then 'new'
+            when balances.starting_mrr = 0 then 'reactivation'
+            when balances.ending_mrr = 0 then 'churn'
+            when balances.ending_mrr > balances.starting_mrr then 'expansion'
+            when balances.ending_mrr < balances.starting_mrr then 'contraction'
+            else 'flat'
+        end as movement_type
+    from balances
+    inner join cohorts
+        on balances.customer_id = cohorts.customer_id
+),
+
+final as (
+    select
+        statuses.month,
+        statuses.customer_id,
+        customers.segment,
+        customers.industry,
+        customers.region,
+        statuses.cohort_month,
+        statuses.movement_type,
+        statuses.starting_mrr,
+        case
+            when statuses.movement_type = 'new' then statuses.ending_mrr else 0
+        end as new_mrr,
+        case
+            when statuses.movement_type = 'reactivation' then statuses.ending_mrr else 0
+        end as reactivation_mrr,
+        {%- set is_retained = "statuses.starting_mrr > 0 and statuses.ending_mrr > 0" %}
+        case
+            when {{ is_retained }}
+                then
+                    {%- for change_type in expansion_types() %}
+                        {{ '+ ' if not loop.first }}coalesce(product_movements.{{ change_type }}_mrr, 0)
+                    {%- endfor %}
+            else 0
+        end as expansion_mrr,
+        case
+            when {{ is_retained }}
+                then
+                    {%- for change_type in contraction_types() %}
+                        {{ '+ ' if not loop.first }}coalesce(product_movements.{{ change_type }}_mrr, 0)
+                    {%- endfor %}
+            else 0
+        end as contraction_mrr,
+        case
+            when statuses.movement_type = 'churn' then statuses.starting_mrr else 0
+        end as churned_mrr,
+        statuses.ending_mrr,
+        {%- for change_type in expansion_types() + contraction_types() %}
+            case
+                when {{ is_retained }}
+                    then coalesce(product_movements.{{ change_type }}_mrr, 0)
+                else 0
+            end as {{ change_type }}_mrr{{ ',' if not loop.last }}
+        {%- endfor %}
+    from statuses
+    inner join customers
+        on statuses.customer_id = customers.customer_id
+    left join product_movements
+        on
+            statuses.customer_id = product_movements.customer_id
+            and statuses.month = product_movements.month
+)
+
+select * from final
