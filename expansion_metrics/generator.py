@@ -291,6 +291,7 @@ class _Life:
         self.sub_id = ""
         self.frozen = False
         self.comeback = -1
+        self.created = 0
         self.p_expand = cust.profile.expansion * EXPANSION_FACTOR[cust.industry]
         annual = cust.profile.annual_churn * CHURN_FACTOR[cust.industry]
         self.p_churn = 1 - (1 - annual) ** (1 / 12)
@@ -349,7 +350,8 @@ class _Life:
     def _snapshot(self, day: int) -> None:
         seats = [i for i in self.items if i.product == "platform"]
         quota = sum(i.quantity * SEAT_QUOTA[i.tier] for i in seats)
-        self.state.append((day, sum(i.quantity for i in seats), quota, self.mrr()))
+        recurring = sum(i.quantity * i.unit for i in self.items)
+        self.state.append((day, sum(i.quantity for i in seats), quota, recurring))
 
     def _record(self, day: int, kind: str, detail: str, before: float) -> None:
         self.events.append((day, kind, detail, 12 * (self.mrr() - before)))
@@ -472,9 +474,11 @@ class _Life:
     def simulate(self) -> None:
         r, cal = self.rng.random, self.cal
         if r() < 0.02:  # a prospect that never subscribed
+            self.created = cal.start + int(r() * (cal.end - cal.start - 120))
             return
         existing = r() < 0.4
         start = cal.start if existing else cal.start + 1 + int(r() * (cal.end - cal.start - 2))
+        self.created = start - (30 + int(r() * 1400) if existing else int(r() * 30))
         self.acquire(start, existing=existing)
         anchor = bisect_right(cal.month_starts, start) - 1
         for m in range(anchor + 1, len(cal.month_starts) - 1):
@@ -509,3 +513,401 @@ class _Life:
             change(day)
         if not self.frozen and r() < 0.004:  # a seat pack for a few weeks of one month
             self.add_seat_pack(ms + 2 + int(r() * 6), end=ms + 14 + int(r() * 10))
+
+
+def _pieces(steps: list[tuple[int, float]], lo: int, hi: int) -> list[tuple[int, int, float]]:
+    """The stretches of [lo, hi) where a step function (day, value) is positive."""
+    out: list[tuple[int, int, float]] = []
+    j = bisect_right([d for d, _ in steps], lo) - 1
+    while j < len(steps) and steps[j][0] < hi:
+        a = max(lo, steps[j][0])
+        b = min(hi, steps[j + 1][0]) if j + 1 < len(steps) else hi
+        value = steps[j][1]
+        if value > 0 and b > a:
+            if out and out[-1][1] == a:
+                out[-1] = (out[-1][0], b, value)
+            else:
+                out.append((a, b, value))
+        j += 1
+    return out
+
+
+def _spread(rng: random.Random, first: int, last: int, n: int) -> list[int]:
+    """`n` strictly increasing days from `first` (moved earlier if need be) to `last`."""
+    if n == 1:
+        return [min(first, last)]
+    first = min(first, last - (n - 1))
+    middle = sorted(rng.sample(range(first + 1, last), n - 2)) if n > 2 else []
+    return [first, *middle, last]
+
+
+# An opportunity before ids are assigned: (stage dates, stages, type, expansion_type,
+# amount, close date).
+_Opp = tuple[list[int], list[str], str, str, float, int]
+
+
+class _Signals:
+    """Health signals and CRM records derived from one customer's planned life."""
+
+    def __init__(self, life: _Life) -> None:
+        self.life, self.c, self.cal, self.rng = life, life.c, life.cal, life.rng
+        r, cal = self.rng.random, self.cal
+        self.warnings = [
+            (d, 1.0 if kind == "churn" else 0.7)
+            for d, kind, _, _ in life.events
+            if kind in ("churn", "contraction") and r() < 0.85
+        ]
+        if r() < 0.12:  # a scare that blows over
+            self.warnings.append((cal.start + int(r() * (cal.end - cal.start)), 0.4))
+        self.expansions = [d for d, kind, _, _ in life.events if kind == "expansion"]
+        self.state_days = [s[0] for s in life.state]
+        self.months = [
+            m
+            for m in range(cal.n_months)
+            if any(a < cal.month_starts[m + 1] and cal.month_starts[m] < b for a, b in life.spans)
+        ]
+        self.util, self.ratio, self.actions = 0.55 + 0.3 * r(), 0.4 + 0.25 * r(), 2 + 3 * r()
+        self.as_of = cal.end - 1
+
+    # ---- lookups
+    def active(self, day: int) -> bool:
+        return self.cal.start <= day < self.cal.end and any(a <= day < b for a, b in self.life.spans)
+
+    def decline(self, day: int) -> float:
+        """How strongly a churn or contraction is looming (0..1)."""
+        return max((w * _ramp(d - day, 120, 30) for d, w in self.warnings), default=0.0)
+
+    def pressure(self, day: int) -> float:
+        """How close an expansion is (0..1)."""
+        return max((_ramp(d - day, 90, 40) for d in self.expansions), default=0.0)
+
+    def state_at(self, day: int) -> tuple[int, int, int, float]:
+        return self.life.state[bisect_right(self.state_days, day) - 1]
+
+    def _in_range(self, days: list[int]) -> list[int]:
+        return sorted(d for d in days if self.active(d))
+
+    # ---- billing
+    def usage_items(self, first_id: int) -> tuple[list[list[str]], dict[int, float]]:
+        """One api_calls item per month while the product is on, and the charges by month."""
+        life, cal, r, c = self.life, self.cal, self.rng.random, self.c
+        rows: list[list[str]] = []
+        charges: dict[int, float] = {}
+        unit = round(API_PRICE * PRICE_BOOK[c.currency] * c.discount, 4)
+        for m in self.months:
+            ms, me = cal.month_starts[m], cal.month_starts[m + 1]
+            for a, b, base in _pieces(life.api, ms, me):
+                season = 1 + 0.08 * math.sin(m * 0.52)
+                health = 1 - 0.4 * self.decline((a + b) // 2)
+                units = round(base * season * health * (0.85 + 0.3 * r()) * (b - a) / (me - ms))
+                amount = units * unit
+                charges[m] = charges.get(m, 0.0) + amount
+                sub = sum(1 for s in life.spans if s[0] <= a)
+                rows.append([
+                    f"SI{c.idx:07d}-{first_id + len(rows):04d}", f"S{c.idx:07d}-{sub}", c.cid,
+                    "api_calls", "", "usage", str(units), f"{amount:.2f}", c.currency, "month",
+                    _iso(a), _iso(b),
+                ])  # fmt: skip
+        return rows, charges
+
+    def invoices(self, charges: dict[int, float]) -> list[list[str]]:
+        """One invoice per billing period: the recurring charge plus usage in arrears."""
+        cal, c, r = self.cal, self.c, self.rng.random
+        rows: list[list[str]] = []
+        for a, b in self.life.spans:
+            for k in range(1000):
+                start = _add_months(a, k * c.months)
+                if start >= min(b, cal.end):
+                    break
+                m = bisect_right(cal.month_starts, start) - 1
+                usage = sum(charges.get(i, 0.0) for i in range(m - c.months, m))
+                amount = self.state_at(start)[3] * c.months + usage
+                due, dec, x = start + 14, self.decline(start), r()
+                if due > self.as_of:
+                    status = "open"
+                elif x < 0.01 + 0.35 * dec:
+                    status = "failed"
+                else:
+                    status = "overdue" if x < 0.03 + 0.6 * dec else "paid"
+                invoice_id = f"INV{c.idx:07d}-{len(rows) + 1:04d}"
+                rows.append([invoice_id, c.cid, _iso(due), f"{amount:.2f}", c.currency, status])
+        return rows
+
+    # ---- product and support signals
+    def usage(self, periods: list[tuple[int, int]]) -> list[list[str]]:
+        """Product usage per period: falls before a churn, nears the limit before expansion."""
+        r, cid = self.rng.random, self.c.cid
+        first = self.life.spans[0][0]
+        rows: list[list[str]] = []
+        for end, length in periods:
+            if end < first or not self.active(end):
+                continue
+            _, seats, quota, _ = self.state_at(end)
+            dec, exp = self.decline(end), self.pressure(end)
+            util = min(0.97, self.util + 0.03 * (end - first) / 365 + 0.15 * exp)
+            users = round(seats * util * (1 - 0.55 * dec) * (0.94 + 0.12 * r()))
+            logins = round(users * 0.65 * length * (1 - 0.3 * dec) * (0.9 + 0.2 * r()))
+            actions = round(logins * self.actions * (1 - 0.3 * dec) * (0.9 + 0.2 * r()))
+            limit = round(quota * length / 30.44)
+            ratio = min(1.15, max(0.02, self.ratio + 0.45 * exp - 0.3 * dec + 0.08 * (r() - 0.5)))
+            rows.append([cid, _iso(end), str(users), str(logins), str(actions),
+                         str(round(limit * ratio)), str(limit)])  # fmt: skip
+        return rows
+
+    def tickets(self) -> list[list[str]]:
+        """Support tickets: more of them, more urgent and more left open when trouble looms."""
+        cal, rng, r, c = self.cal, self.rng, self.rng.random, self.c
+        days: list[int] = []
+        for m in self.months:
+            ms, me = cal.month_starts[m], cal.month_starts[m + 1]
+            n = _poisson(rng, c.profile.tickets * (1 + 2.5 * self.decline(ms + 15)))
+            days += [ms + int(r() * (me - ms)) for _ in range(n)]
+        rows: list[list[str]] = []
+        for day in self._in_range(days):
+            dec = self.decline(day)
+            weights = [a + (b - a) * dec for a, b in zip(CALM_PRIORITY, UPSET_PRIORITY, strict=True)]
+            age = self.as_of - day
+            if age < 7:
+                status = "open" if r() < 0.6 else "pending"
+            elif age < 30:
+                status = _pick(rng, ("open", "pending", "solved"), (0.2, 0.3, 0.5))
+            elif r() < 0.3 * dec:
+                status = "open"
+            else:
+                status = "solved" if r() < 0.3 else "closed"
+            ticket_id = f"T{c.idx:07d}-{len(rows) + 1:04d}"
+            rows.append([ticket_id, c.cid, _iso(day), _pick(rng, PRIORITIES, weights), status])
+        return rows
+
+    def nps(self) -> list[list[str]]:
+        """Twice-yearly surveys, plus one in the run-up to a churn or contraction now and then."""
+        cal, r, c = self.cal, self.rng.random, self.c
+        phase = int(r() * 6)
+        days = [
+            cal.month_starts[m] + int(r() * 28)
+            for m in self.months
+            if (m + phase) % 6 == 0 and r() < 0.5
+        ]
+        days += [d - 30 - int(r() * 60) for d, w in self.warnings if w >= 0.7 and r() < 0.6]
+        rows: list[list[str]] = []
+        for day in self._in_range(days):
+            if r() < 0.1 + 0.8 * self.decline(day):
+                score = int(r() * 7)
+            else:
+                score = 9 + int(r() * 2) if r() < 0.65 else 7 + int(r() * 2)
+            rows.append([f"R{c.idx:07d}-{len(rows) + 1:03d}", c.cid, _iso(day), str(score)])
+        return rows
+
+    def account_events(self) -> list[list[str]]:
+        """Quarterly business reviews (enterprise, mid-market) and executive sponsor changes."""
+        cal, r, c = self.cal, self.rng.random, self.c
+        found: list[tuple[int, str]] = []
+        for m in self.months:
+            ms = cal.month_starts[m]
+            if c.segment < 2 and date.fromordinal(ms).month % 3 == 2:
+                day = ms + int(r() * 27)
+                missed = r() < 0.08 + 0.75 * self.decline(day)
+                found.append((day, "qbr_missed" if missed else "qbr_held"))
+            if r() < 0.006:
+                found.append((ms + int(r() * 28), "exec_sponsor_change"))
+        found += [
+            (d - 40 - int(r() * 60), "exec_sponsor_change")
+            for d, w in self.warnings
+            if w >= 0.7 and r() < 0.5
+        ]
+        found = sorted(e for e in found if self.active(e[0]))
+        return [
+            [f"E{c.idx:07d}-{k:03d}", c.cid, _iso(day), kind]
+            for k, (day, kind) in enumerate(found, 1)
+        ]
+
+    # ---- CRM
+    def _opp(self, outcome: str, kind: str, etype: str, amount: float, created: int,
+             close: int) -> _Opp:  # fmt: skip
+        """An opportunity that was won, lost (dropping out at any stage) or is still open."""
+        r = self.rng.random
+        reach = 4 if outcome == "won" else int(r() * 5)
+        path = [s for k, s in enumerate(OPEN_STAGES[: reach + 1]) if k in (0, reach) or r() > 0.12]
+        if outcome == "open":
+            last = min(close, self.as_of - int(r() * 10))
+            created = min(created, last - 10)
+        else:
+            path.append(WON if outcome == "won" else LOST)
+            last = close
+        return _spread(self.rng, created, last, len(path)), path, kind, etype, amount, close
+
+    def _expansion_opps(self) -> list[_Opp]:
+        r, cal, life = self.rng.random, self.cal, self.life
+        opps = []
+        for day, kind, detail, delta in life.events:
+            if kind == "expansion" and delta > 0 and r() < 0.85:
+                close = day - int(r() * 8)
+                outcome = "won" if day < cal.end else "open"
+                opps.append(self._opp(outcome, "expansion", detail, delta, close - 15 - int(r() * 75), close))  # noqa: E501
+        types = ["upsell", "seat", "cross_sell", "usage"]
+        for m in self.months:
+            if r() < life.p_expand:
+                ms, me = cal.month_starts[m], cal.month_starts[m + 1]
+                close = ms + int(r() * (me - ms))
+                if self.active(close):
+                    amount = 12 * self.state_at(close)[3] * (0.1 + 0.3 * r())
+                    opps.append(self._opp("lost", "expansion", types[int(r() * 4)], amount,
+                                          close - 20 - int(r() * 80), close))  # fmt: skip
+        if self.active(self.as_of):
+            first = cal.month_starts[cal.n_months - 1]
+            for _ in range(_poisson(self.rng, life.p_expand * 9)):
+                amount = 12 * self.state_at(self.as_of)[3] * (0.1 + 0.3 * r())
+                close = first + int(r() * (cal.horizon - first))
+                created = self.as_of - 10 - int(r() * 90)
+                opps.append(self._opp("open", "expansion", types[int(r() * 4)], amount, created, close))  # noqa: E501
+        return opps
+
+    def _other_opps(self) -> list[_Opp]:
+        """New business at acquisition and reactivation; renewals of annual contracts."""
+        r, cal, c = self.rng.random, self.cal, self.c
+        opps = []
+        for day, kind, _, delta in self.life.events:
+            if kind in ("acquisition", "reactivation") and day > cal.start:
+                close = day - int(r() * 6)
+                opps.append(self._opp("won", "new_business", "", delta, close - 20 - int(r() * 70), close))  # noqa: E501
+            elif kind == "churn" and c.interval == 2 and r() < 0.6:
+                close = day - int(r() * 15)
+                outcome = "lost" if day < cal.end else "open"
+                opps.append(self._opp(outcome, "renewal", "", -delta, close - 30 - int(r() * 60), close))  # noqa: E501
+        for a, b in self.life.spans:
+            if c.interval != 2:
+                break
+            for k in range(1, 100):
+                renewal = _add_months(a, 12 * k)
+                if renewal >= min(b, cal.horizon):
+                    break
+                if r() < 0.6:
+                    close = renewal - int(r() * 20)
+                    outcome = "won" if renewal < cal.end else "open"
+                    amount = 12 * self.state_at(renewal)[3]
+                    opps.append(self._opp(outcome, "renewal", "", amount, close - 30 - int(r() * 60), close))  # noqa: E501
+        return opps
+
+    def opportunities(self) -> tuple[list[list[str]], list[list[str]]]:
+        """Opportunity rows and their stage history, ids in order of creation."""
+        c = self.c
+        if self.life.spans:
+            opps = self._other_opps() + self._expansion_opps()
+        elif self.rng.random() < 0.5:  # a prospect that never bought
+            close = self.life.created + 30 + int(self.rng.random() * 60)
+            amount = 12 * 50 * SEAT_PRICE[c.tier] * PRICE_BOOK[c.currency]
+            opps = [self._opp("lost", "new_business", "", amount, self.life.created, close)]
+        else:
+            opps = []
+        rows, history = [], []
+        for k, (days, path, kind, etype, amount, close) in enumerate(sorted(opps), 1):
+            oid = f"O{c.idx:07d}-{k:03d}"
+            rows.append([oid, c.cid, kind, etype, path[-1], f"{amount:.2f}", c.currency,
+                         _iso(days[0]), _iso(close), c.owner])  # fmt: skip
+            history += [[oid, stage, _iso(day)] for stage, day in zip(path, days, strict=True)]
+        return rows, history
+
+
+def _customer_rows(idx: int, seed: int, cal: _Calendar) -> tuple[dict[str, list], _Life]:
+    """Every row of one customer, by table, and its planned life."""
+    rng = random.Random(seed * 1_000_003 + idx)
+    cust = _customer(idx, rng)
+    life = _Life(cust, rng, cal)
+    life.simulate()
+    customer = [cust.cid, cust.name, SEGMENTS[cust.segment], INDUSTRIES[cust.industry],
+                REGIONS[cust.region], _iso(life.created)]  # fmt: skip
+    rows: dict[str, list] = {"customers": [customer]}
+    signals = _Signals(life)
+    rows["opportunities"], rows["opportunity_stage_history"] = signals.opportunities()
+    if not life.spans:
+        return rows, life
+    usage_items, charges = signals.usage_items(life.ids + 1)
+    rows["subscription_items"] = life.rows + usage_items
+    rows["invoices"] = signals.invoices(charges)
+    rows["product_usage"] = signals.usage(cal.periods())
+    rows["support_tickets"] = signals.tickets()
+    rows["nps_responses"] = signals.nps()
+    rows["account_events"] = signals.account_events()
+    return rows, life
+
+
+def _fx_rates(rng: random.Random, months: int) -> dict[str, list[float]]:
+    """USD per unit of each currency by month: a gentle random walk."""
+    rates: dict[str, list[float]] = {}
+    for currency in CURRENCIES:
+        value, series = FX_START[currency], []
+        for _ in range(months):
+            series.append(value)
+            if currency != "USD":
+                value *= 1 + 0.03 * (rng.random() - 0.5)
+        rates[currency] = series
+    return rates
+
+
+def _validate(customers: int, months: int, usage_granularity: str) -> None:
+    if isinstance(customers, bool) or not isinstance(customers, int) or customers < 1:
+        raise ValueError(f"customers must be a whole number >= 1, got {customers!r}")
+    if isinstance(months, bool) or not isinstance(months, int) or months < 1:
+        raise ValueError(f"months must be a whole number >= 1, got {months!r}")
+    if usage_granularity not in GRANULARITIES:
+        raise ValueError(
+            f"usage_granularity must be one of {', '.join(GRANULARITIES)}, "
+            f"got {usage_granularity!r}"
+        )
+
+
+def generate(
+    out_dir: Path,
+    customers: int,
+    months: int,
+    seed: int,
+    end_month: date = date(2026, 10, 1),
+    usage_granularity: str = "week",
+    progress: bool = False,
+) -> dict[str, int]:
+    """Write the data set; return row counts per table.
+
+    Covers the `months` calendar months ending with `end_month` (its day is ignored).
+    `usage_granularity` is "week" (one product_usage row per active customer and week,
+    dated the Sunday ending it) or "month" (one per month, dated its last day).
+    """
+    _validate(customers, months, usage_granularity)
+    cal = _Calendar.build(end_month, months, usage_granularity)
+    shared = random.Random(seed * 1_000_003)  # customers use seed * 1_000_003 + index
+    rates = _fx_rates(shared, len(cal.month_starts))
+    constant = {c: rates[c][cal.n_months - 1] for c in CURRENCIES}
+    quarters = [_quarter(cal.month_starts[m]) for m in range(len(cal.month_starts) - 1)]
+    expansion: dict[tuple[str, int], float] = {}
+    counts = {t.name: 0 for t in TABLES}
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        writers = {}
+        for table in TABLES:
+            path = Path(out_dir) / f"{table.name}.csv"
+            handle = stack.enter_context(path.open("w", encoding="utf-8", newline=""))
+            writers[table.name] = csv.writer(handle, lineterminator="\n")
+            writers[table.name].writerow(table.column_names)
+
+        def emit(table: str, rows: list) -> None:
+            writers[table].writerows(rows)
+            counts[table] += len(rows)
+
+        for idx in tqdm(range(1, customers + 1), desc="customers", unit="", file=sys.stderr,
+                        disable=not progress, mininterval=0.5):  # fmt: skip
+            rows, life = _customer_rows(idx, seed, cal)
+            for table, table_rows in rows.items():
+                emit(table, table_rows)
+            for day, kind, _, delta in life.events:
+                if kind in ("expansion", "price") and delta > 0 and day < cal.horizon:
+                    key = (quarters[bisect_right(cal.month_starts, day) - 1], life.c.segment)
+                    expansion[key] = expansion.get(key, 0.0) + delta * constant[life.c.currency]
+        emit("fx_rates", [
+            [c, _iso(cal.month_starts[m]), _rate(round(rates[c][m], 8))]
+            for c in CURRENCIES for m in range(cal.n_months)
+        ])  # fmt: skip
+        target_quarters = sorted(set(quarters))
+        emit("expansion_targets", [
+            [q, SEGMENTS[s], f"{round(expansion.get((q, s), 0.0) * (0.8 + 0.4 * shared.random()), -2):.2f}"]
+            for q in target_quarters for s in range(len(SEGMENTS))
+        ])  # fmt: skip
+    return counts
