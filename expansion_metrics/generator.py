@@ -40,7 +40,7 @@ __all__ = ["generate"]
 GRANULARITIES = ("week", "month")
 SEGMENTS = ("enterprise", "mid_market", "smb")
 INDUSTRIES = ("healthcare", "retail", "fintech", "manufacturing", "education", "software")
-EXPANSION_FACTOR = (1.7, 0.5, 1.1, 0.9, 0.8, 1.2)  # by industry
+EXPANSION_FACTOR = (1.9, 0.5, 1.1, 0.9, 0.8, 1.2)  # by industry
 CHURN_FACTOR = (0.85, 1.25, 1.0, 0.95, 1.1, 1.0)  # by industry
 REGIONS = ("north_america", "emea", "apac", "latam")
 REGION_WEIGHTS = (0.45, 0.30, 0.15, 0.10)
@@ -508,9 +508,10 @@ class _Life:
             changes.append(self.raise_prices)
         if changes and r() < 0.12:  # two changes in one month
             changes.append(self.expand if r() < 0.6 else self.contract)
-        for day, change in zip(sorted(self.rng.sample(range(ms + 1, me - 1), len(changes))),
-                               changes, strict=True):  # fmt: skip
-            change(day)
+        if changes:
+            days = sorted(self.rng.sample(range(ms + 1, me - 1), len(changes)))
+            for day, change in zip(days, changes, strict=True):
+                change(day)
         if not self.frozen and r() < 0.004:  # a seat pack for a few weeks of one month
             self.add_seat_pack(ms + 2 + int(r() * 6), end=ms + 14 + int(r() * 10))
 
@@ -571,15 +572,28 @@ class _Signals:
 
     # ---- lookups
     def active(self, day: int) -> bool:
-        return self.cal.start <= day < self.cal.end and any(a <= day < b for a, b in self.life.spans)
+        if not self.cal.start <= day < self.cal.end:
+            return False
+        for a, b in self.life.spans:  # noqa: SIM110 - a plain loop is faster here
+            if a <= day < b:
+                return True
+        return False
 
     def decline(self, day: int) -> float:
         """How strongly a churn or contraction is looming (0..1)."""
-        return max((w * _ramp(d - day, 120, 30) for d, w in self.warnings), default=0.0)
+        best = 0.0
+        for d, weight in self.warnings:
+            if 0 < d - day <= 120:
+                best = max(best, weight * _ramp(d - day, 120, 30))
+        return best
 
     def pressure(self, day: int) -> float:
         """How close an expansion is (0..1)."""
-        return max((_ramp(d - day, 90, 40) for d in self.expansions), default=0.0)
+        best = 0.0
+        for d in self.expansions:
+            if 0 < d - day <= 90:
+                best = max(best, _ramp(d - day, 90, 40))
+        return best
 
     def state_at(self, day: int) -> tuple[int, int, int, float]:
         return self.life.state[bisect_right(self.state_days, day) - 1]
@@ -599,7 +613,7 @@ class _Signals:
             for a, b, base in _pieces(life.api, ms, me):
                 season = 1 + 0.08 * math.sin(m * 0.52)
                 health = 1 - 0.4 * self.decline((a + b) // 2)
-                units = round(base * season * health * (0.85 + 0.3 * r()) * (b - a) / (me - ms))
+                units = max(1, round(base * season * health * (0.85 + 0.3 * r()) * (b - a) / (me - ms)))
                 amount = units * unit
                 charges[m] = charges.get(m, 0.0) + amount
                 sub = sum(1 for s in life.spans if s[0] <= a)
@@ -616,7 +630,7 @@ class _Signals:
         rows: list[list[str]] = []
         for a, b in self.life.spans:
             for k in range(1000):
-                start = _add_months(a, k * c.months)
+                start = _add_months(a, k * c.months) if k else a
                 if start >= min(b, cal.end):
                     break
                 m = bisect_right(cal.month_starts, start) - 1
@@ -753,11 +767,12 @@ class _Signals:
                     amount = 12 * self.state_at(close)[3] * (0.1 + 0.3 * r())
                     opps.append(self._opp("lost", "expansion", types[int(r() * 4)], amount,
                                           close - 20 - int(r() * 80), close))  # fmt: skip
-        if self.active(self.as_of):
-            first = cal.month_starts[cal.n_months - 1]
-            for _ in range(_poisson(self.rng, life.p_expand * 9)):
+        if self.active(self.as_of):  # pipeline closing this quarter or the next
+            first, middle = cal.month_starts[cal.n_months - 1], _add_months(cal.horizon, -3)
+            for _ in range(_poisson(self.rng, life.p_expand * 12)):
                 amount = 12 * self.state_at(self.as_of)[3] * (0.1 + 0.3 * r())
-                close = first + int(r() * (cal.horizon - first))
+                lo, hi = (first, middle) if r() < 0.5 else (middle, cal.horizon)
+                close = lo + int(r() * (hi - lo))
                 created = self.as_of - 10 - int(r() * 90)
                 opps.append(self._opp("open", "expansion", types[int(r() * 4)], amount, created, close))  # noqa: E501
         return opps
@@ -844,6 +859,23 @@ def _fx_rates(rng: random.Random, months: int) -> dict[str, list[float]]:
     return rates
 
 
+def _targets(expansion: list[list[float]], cal: _Calendar, rng: random.Random) -> list[list[str]]:
+    """Expansion targets per quarter and segment: the expansion ARR the simulation produced,
+    smoothed over the surrounding quarters (a plan, not hindsight), give or take 10%."""
+    quarters = [_quarter(day) for day in cal.month_starts[:-1]]
+    labels = sorted(set(quarters))
+    position = [labels.index(q) for q in quarters]
+    rows = []
+    for k, label in enumerate(labels):
+        months = position.count(k)
+        window = [m for m, p in enumerate(position) if abs(p - k) <= 2]
+        for s, segment in enumerate(SEGMENTS):
+            monthly = sum(expansion[s][m] for m in window) / len(window)
+            target = round(monthly * months * (0.9 + 0.2 * rng.random()), -2)
+            rows.append([label, segment, f"{target:.2f}"])
+    return rows
+
+
 def _validate(customers: int, months: int, usage_granularity: str) -> None:
     if isinstance(customers, bool) or not isinstance(customers, int) or customers < 1:
         raise ValueError(f"customers must be a whole number >= 1, got {customers!r}")
@@ -876,8 +908,7 @@ def generate(
     shared = random.Random(seed * 1_000_003)  # customers use seed * 1_000_003 + index
     rates = _fx_rates(shared, len(cal.month_starts))
     constant = {c: rates[c][cal.n_months - 1] for c in CURRENCIES}
-    quarters = [_quarter(cal.month_starts[m]) for m in range(len(cal.month_starts) - 1)]
-    expansion: dict[tuple[str, int], float] = {}
+    expansion = [[0.0] * (len(cal.month_starts) - 1) for _ in SEGMENTS]  # USD by month
     counts = {t.name: 0 for t in TABLES}
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
@@ -898,16 +929,12 @@ def generate(
             for table, table_rows in rows.items():
                 emit(table, table_rows)
             for day, kind, _, delta in life.events:
-                if kind in ("expansion", "price") and delta > 0 and day < cal.horizon:
-                    key = (quarters[bisect_right(cal.month_starts, day) - 1], life.c.segment)
-                    expansion[key] = expansion.get(key, 0.0) + delta * constant[life.c.currency]
+                if kind == "expansion" and delta > 0 and day < cal.horizon:
+                    m = bisect_right(cal.month_starts, day) - 1
+                    expansion[life.c.segment][m] += delta * constant[life.c.currency]
         emit("fx_rates", [
             [c, _iso(cal.month_starts[m]), _rate(round(rates[c][m], 8))]
             for c in CURRENCIES for m in range(cal.n_months)
         ])  # fmt: skip
-        target_quarters = sorted(set(quarters))
-        emit("expansion_targets", [
-            [q, SEGMENTS[s], f"{round(expansion.get((q, s), 0.0) * (0.8 + 0.4 * shared.random()), -2):.2f}"]
-            for q in target_quarters for s in range(len(SEGMENTS))
-        ])  # fmt: skip
+        emit("expansion_targets", _targets(expansion, cal, shared))
     return counts

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -14,7 +17,10 @@ from expansion_metrics.contract import TABLES_BY_NAME
 
 
 def write_table(
-    directory: Path, table: str, rows: Iterable[Mapping[str, object]], columns: list[str] | None = None
+    directory: Path,
+    table: str,
+    rows: Iterable[Mapping[str, object]],
+    columns: list[str] | None = None,
 ) -> Path:
     """Write <table>.csv with the contract's header (or `columns`); missing values are empty."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -50,4 +56,20 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh warehouse file for this test, honoured by the CLI, the loader and dbt."""
     database = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("EXPANSION_METRICS_DB", str(database))
+    return database
+
+
+def build_warehouse(raw_dir: Path, database: Path, as_of_date: str) -> Path:
+    """Load raw_dir with the real loader, then run the real `dbt build` into `database`.
+
+    Both run as the CLI in a child process (dbt-duckdb keeps its connection open for the
+    life of a process), so the test can open the file read-only afterwards.
+    """
+    env = {**os.environ, "EXPANSION_METRICS_DB": str(database)}
+    for command in (["load", str(raw_dir)], ["build", "--as-of-date", as_of_date]):
+        done = subprocess.run(
+            [sys.executable, "-m", "expansion_metrics.cli", *command],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
     return database

@@ -196,7 +196,9 @@ def test_missing_required_column_is_refused(tmp_path: Path, warehouse: Path):
     columns = [c for c in ITEMS[0] if c != "valid_from"]
     write_table(bad, "subscription_items", ITEMS, columns=columns)
 
-    with pytest.raises(LoadError, match=r"subscription_items\.csv, header: missing required .*valid_from"):
+    with pytest.raises(
+        LoadError, match=r"subscription_items\.csv, header: missing required .*valid_from"
+    ):
         load(bad, warehouse)
     assert warehouse_fingerprint(warehouse) == before
 
@@ -217,7 +219,15 @@ def test_a_bad_file_among_good_ones_writes_none_of_them(tmp_path: Path, warehous
 def test_extra_columns_and_header_case_are_accepted(tmp_path: Path, warehouse: Path):
     directory = tmp_path / "raw"
     rows = [dict(r, notes="ignored") for r in CUSTOMERS]
-    columns = ["Customer_ID", "customer_name", "SEGMENT", "industry", "region", "created_at", "notes"]
+    columns = [
+        "Customer_ID",
+        "customer_name",
+        "SEGMENT",
+        "industry",
+        "region",
+        "created_at",
+        "notes",
+    ]
     for row in rows:
         row["Customer_ID"] = row.pop("customer_id")
         row["SEGMENT"] = row.pop("segment")
