@@ -20,24 +20,32 @@ close to the plan limit. Planned expansions after ``end_month`` become open oppo
 from __future__ import annotations
 
 import csv
+import io
 import math
+import multiprocessing
+import os
 import random
 import sys
-from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from tqdm import tqdm
 
-from expansion_metrics.contract import STAGES, TABLES, TABLES_BY_NAME
+from expansion_metrics.contract import STAGES, TABLES
 
 __all__ = ["generate"]
 
+T = TypeVar("T")
+
 GRANULARITIES = ("week", "month")
+CHUNK = 1000  # customers per unit of work
+PARALLEL_FROM = 20_000  # customers from which chunks are rendered by worker processes
 SEGMENTS = ("enterprise", "mid_market", "smb")
 INDUSTRIES = ("healthcare", "retail", "fintech", "manufacturing", "education", "software")
 EXPANSION_FACTOR = (1.9, 0.5, 1.1, 0.9, 0.8, 1.2)  # by industry
@@ -103,11 +111,11 @@ class _Profile:
 
 
 PROFILES = (
-    _Profile(0.10, 0.05, (150, 1200), (0, 0.4, 0.6), (0.1, 0.25, 0.65), 0.05, 0.010, 2.0,
+    _Profile(0.10, 0.05, (150, 1200), (0, 0.4, 0.6), (0.1, 0.25, 0.65), 0.05, 0.010, 1.2,
              (0.7, 0.95), 2500.0, 6.0, True, (2000, 8000)),
-    _Profile(0.30, 0.10, (20, 200), (0.3, 0.6, 0.1), (0.35, 0.25, 0.4), 0.035, 0.010, 0.7,
+    _Profile(0.30, 0.10, (20, 200), (0.3, 0.6, 0.1), (0.35, 0.25, 0.4), 0.035, 0.010, 0.5,
              (0.85, 1.0), 600.0, 400.0, False, (300, 2000)),
-    _Profile(0.60, 0.18, (2, 25), (0.75, 0.25, 0), (0.7, 0.1, 0.2), 0.022, 0.008, 0.2,
+    _Profile(0.60, 0.18, (2, 25), (0.75, 0.25, 0), (0.7, 0.1, 0.2), 0.022, 0.008, 0.15,
              (0.95, 1.0), 120.0, 90.0, False, (20, 300)),
 )  # fmt: skip
 
@@ -130,7 +138,7 @@ def _quarter(day: int) -> str:
     return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
 
 
-def _pick(rng: random.Random, values: Sequence, weights: Sequence[float]):  # noqa: ANN202
+def _pick(rng: random.Random, values: Sequence[T], weights: Sequence[float]) -> T:
     """A value drawn with the given (not necessarily normalised) weights."""
     x = rng.random() * sum(weights)
     for value, weight in zip(values, weights, strict=True):
@@ -166,18 +174,26 @@ class _Calendar:
 
     month_starts: tuple[int, ...]
     n_months: int
-    granularity: str
+    periods: tuple[tuple[int, int], ...]  # usage periods: (last day, length in days)
+    period_ends: tuple[int, ...]
 
     @classmethod
     def build(cls, end_month: date, months: int, granularity: str) -> _Calendar:
         first = _add_months(end_month.replace(day=1).toordinal(), 1 - months)
         quarter_start = date(end_month.year, (end_month.month - 1) // 3 * 3 + 1, 1)
         horizon = _add_months(quarter_start.toordinal(), 6)  # end of the next quarter
-        starts, day = [], first
-        while day <= horizon:
-            starts.append(day)
-            day = _add_months(day, 1)
-        return cls(tuple(starts), months, granularity)
+        starts = [first]
+        while starts[-1] < horizon:
+            starts.append(_add_months(starts[-1], 1))
+        end = starts[months]
+        if granularity == "month":
+            periods = [(starts[m + 1] - 1, starts[m + 1] - starts[m]) for m in range(months)]
+        else:  # weeks ending on Sunday
+            periods = [(d, 7) for d in range(first + (6 - (first - 1) % 7), end, 7)]
+        return cls(tuple(starts), months, tuple(periods), tuple(d for d, _ in periods))
+
+    def month_of(self, day: int) -> int:
+        return bisect_right(self.month_starts, day) - 1
 
     @property
     def start(self) -> int:
@@ -191,14 +207,6 @@ class _Calendar:
     @property
     def horizon(self) -> int:
         return self.month_starts[-1]
-
-    def periods(self) -> list[tuple[int, int]]:
-        """Usage periods as (last day, length in days): Sunday-ending weeks or months."""
-        if self.granularity == "month":
-            ms = self.month_starts
-            return [(ms[m + 1] - 1, ms[m + 1] - ms[m]) for m in range(self.n_months)]
-        first_sunday = self.start + (6 - (self.start - 1) % 7)
-        return [(day, 7) for day in range(first_sunday, self.end, 7)]
 
 
 @dataclass(frozen=True)
@@ -364,7 +372,9 @@ class _Life:
         self.sub_id = f"S{self.c.idx:07d}-{self.subs}"
         seats = int(p.seats[0] + (p.seats[1] - p.seats[0]) * r() ** 2)
         seats = max(1, int(seats * 0.7)) if comeback else seats
-        self._open(day, "platform", self.c.tier, "seat", seats, self._price(SEAT_PRICE[self.c.tier]))
+        self._open(
+            day, "platform", self.c.tier, "seat", seats, self._price(SEAT_PRICE[self.c.tier])
+        )
         addon = 0.35 if existing else 0.15
         if r() < addon:
             self.add_product(day, "analytics")
@@ -442,17 +452,18 @@ class _Life:
         base, r = self.base, self.rng.random
         packs = [i for i in self.items if i.pack]
         addons = [p for p in ("analytics", "automation", "api_calls") if self.has(p)]
-        options = [k for k, ok in (("downgrade", base.tier > 0), ("seats", base.quantity > 1 or packs),
-                                   ("removal", addons)) if ok]  # fmt: skip
+        options = ["downgrade"] if base.tier > 0 else []
+        options += ["seats"] if base.quantity > 1 or packs else []
+        options += ["removal"] if addons else []
         if not options:
             return
         kind = options[int(r() * len(options))]
         before = self.mrr()
         if kind == "downgrade":
             self._revise(base, day, tier=base.tier - 1, unit=self._price(SEAT_PRICE[base.tier - 1]))
-        elif kind == "seats" and packs and r() < 0.5:
+        elif kind == "seats" and packs and (base.quantity == 1 or r() < 0.5):
             self._close(packs[0], day)
-        elif kind == "seats" and base.quantity > 1:
+        elif kind == "seats":
             self._revise(base, day, quantity=max(1, int(base.quantity * (0.6 + 0.3 * r()))))
         elif kind == "removal":
             product = addons[int(r() * len(addons))]
@@ -516,10 +527,12 @@ class _Life:
             self.add_seat_pack(ms + 2 + int(r() * 6), end=ms + 14 + int(r() * 10))
 
 
-def _pieces(steps: list[tuple[int, float]], lo: int, hi: int) -> list[tuple[int, int, float]]:
-    """The stretches of [lo, hi) where a step function (day, value) is positive."""
+def _pieces(
+    steps: list[tuple[int, float]], days: list[int], lo: int, hi: int
+) -> list[tuple[int, int, float]]:
+    """The stretches of [lo, hi) where a step function (`days`, values) is positive."""
     out: list[tuple[int, int, float]] = []
-    j = bisect_right([d for d, _ in steps], lo) - 1
+    j = bisect_right(days, lo) - 1
     while j < len(steps) and steps[j][0] < hi:
         a = max(lo, steps[j][0])
         b = min(hi, steps[j + 1][0]) if j + 1 < len(steps) else hi
@@ -562,11 +575,12 @@ class _Signals:
             self.warnings.append((cal.start + int(r() * (cal.end - cal.start)), 0.4))
         self.expansions = [d for d, kind, _, _ in life.events if kind == "expansion"]
         self.state_days = [s[0] for s in life.state]
-        self.months = [
+        self.months = [  # months in range with the customer active at some point
             m
-            for m in range(cal.n_months)
-            if any(a < cal.month_starts[m + 1] and cal.month_starts[m] < b for a, b in life.spans)
+            for a, b in life.spans
+            for m in range(cal.month_of(a), cal.month_of(min(b, cal.end) - 1) + 1)
         ]
+        self.api_days = [d for d, _ in life.api]
         self.util, self.ratio, self.actions = 0.55 + 0.3 * r(), 0.4 + 0.25 * r(), 2 + 3 * r()
         self.as_of = cal.end - 1
 
@@ -608,12 +622,14 @@ class _Signals:
         rows: list[list[str]] = []
         charges: dict[int, float] = {}
         unit = round(API_PRICE * PRICE_BOOK[c.currency] * c.discount, 4)
-        for m in self.months:
+        for m in self.months if len(life.api) > 1 else ():
             ms, me = cal.month_starts[m], cal.month_starts[m + 1]
-            for a, b, base in _pieces(life.api, ms, me):
+            for a, b, base in _pieces(life.api, self.api_days, ms, me):
                 season = 1 + 0.08 * math.sin(m * 0.52)
                 health = 1 - 0.4 * self.decline((a + b) // 2)
-                units = max(1, round(base * season * health * (0.85 + 0.3 * r()) * (b - a) / (me - ms)))
+                units = max(
+                    1, round(base * season * health * (0.85 + 0.3 * r()) * (b - a) / (me - ms))
+                )
                 amount = units * unit
                 charges[m] = charges.get(m, 0.0) + amount
                 sub = sum(1 for s in life.spans if s[0] <= a)
@@ -629,11 +645,13 @@ class _Signals:
         cal, c, r = self.cal, self.c, self.rng.random
         rows: list[list[str]] = []
         for a, b in self.life.spans:
-            for k in range(1000):
-                start = _add_months(a, k * c.months) if k else a
-                if start >= min(b, cal.end):
+            first = cal.month_of(a)
+            for m in range(first, cal.n_months, c.months):  # billed on the same day each period
+                start = (
+                    a if m == first else cal.month_starts[m] + min(a - cal.month_starts[first], 27)
+                )
+                if start >= b:
                     break
-                m = bisect_right(cal.month_starts, start) - 1
                 usage = sum(charges.get(i, 0.0) for i in range(m - c.months, m))
                 amount = self.state_at(start)[3] * c.months + usage
                 due, dec, x = start + 14, self.decline(start), r()
@@ -648,14 +666,17 @@ class _Signals:
         return rows
 
     # ---- product and support signals
-    def usage(self, periods: list[tuple[int, int]]) -> list[list[str]]:
+    def usage(self) -> list[list[str]]:
         """Product usage per period: falls before a churn, nears the limit before expansion."""
-        r, cid = self.rng.random, self.c.cid
+        r, cid, cal = self.rng.random, self.c.cid, self.cal
         first = self.life.spans[0][0]
         rows: list[list[str]] = []
-        for end, length in periods:
-            if end < first or not self.active(end):
-                continue
+        active = [
+            cal.periods[i]
+            for a, b in self.life.spans
+            for i in range(bisect_left(cal.period_ends, a), bisect_left(cal.period_ends, b))
+        ]
+        for end, length in active:
             _, seats, quota, _ = self.state_at(end)
             dec, exp = self.decline(end), self.pressure(end)
             util = min(0.97, self.util + 0.03 * (end - first) / 365 + 0.15 * exp)
@@ -679,7 +700,9 @@ class _Signals:
         rows: list[list[str]] = []
         for day in self._in_range(days):
             dec = self.decline(day)
-            weights = [a + (b - a) * dec for a, b in zip(CALM_PRIORITY, UPSET_PRIORITY, strict=True)]
+            weights: Sequence[float] = CALM_PRIORITY
+            if dec:
+                weights = [a + (b - a) * dec for a, b in zip(weights, UPSET_PRIORITY, strict=True)]
             age = self.as_of - day
             if age < 7:
                 status = "open" if r() < 0.6 else "pending"
@@ -757,7 +780,11 @@ class _Signals:
             if kind == "expansion" and delta > 0 and r() < 0.85:
                 close = day - int(r() * 8)
                 outcome = "won" if day < cal.end else "open"
-                opps.append(self._opp(outcome, "expansion", detail, delta, close - 15 - int(r() * 75), close))  # noqa: E501
+                opps.append(
+                    self._opp(
+                        outcome, "expansion", detail, delta, close - 15 - int(r() * 75), close
+                    )
+                )  # noqa: E501
         types = ["upsell", "seat", "cross_sell", "usage"]
         for m in self.months:
             if r() < life.p_expand:
@@ -774,7 +801,9 @@ class _Signals:
                 lo, hi = (first, middle) if r() < 0.5 else (middle, cal.horizon)
                 close = lo + int(r() * (hi - lo))
                 created = self.as_of - 10 - int(r() * 90)
-                opps.append(self._opp("open", "expansion", types[int(r() * 4)], amount, created, close))  # noqa: E501
+                opps.append(
+                    self._opp("open", "expansion", types[int(r() * 4)], amount, created, close)
+                )  # noqa: E501
         return opps
 
     def _other_opps(self) -> list[_Opp]:
@@ -784,11 +813,15 @@ class _Signals:
         for day, kind, _, delta in self.life.events:
             if kind in ("acquisition", "reactivation") and day > cal.start:
                 close = day - int(r() * 6)
-                opps.append(self._opp("won", "new_business", "", delta, close - 20 - int(r() * 70), close))  # noqa: E501
+                opps.append(
+                    self._opp("won", "new_business", "", delta, close - 20 - int(r() * 70), close)
+                )  # noqa: E501
             elif kind == "churn" and c.interval == 2 and r() < 0.6:
                 close = day - int(r() * 15)
                 outcome = "lost" if day < cal.end else "open"
-                opps.append(self._opp(outcome, "renewal", "", -delta, close - 30 - int(r() * 60), close))  # noqa: E501
+                opps.append(
+                    self._opp(outcome, "renewal", "", -delta, close - 30 - int(r() * 60), close)
+                )  # noqa: E501
         for a, b in self.life.spans:
             if c.interval != 2:
                 break
@@ -800,7 +833,9 @@ class _Signals:
                     close = renewal - int(r() * 20)
                     outcome = "won" if renewal < cal.end else "open"
                     amount = 12 * self.state_at(renewal)[3]
-                    opps.append(self._opp(outcome, "renewal", "", amount, close - 30 - int(r() * 60), close))  # noqa: E501
+                    opps.append(
+                        self._opp(outcome, "renewal", "", amount, close - 30 - int(r() * 60), close)
+                    )  # noqa: E501
         return opps
 
     def opportunities(self) -> tuple[list[list[str]], list[list[str]]]:
@@ -823,6 +858,11 @@ class _Signals:
         return rows, history
 
 
+# A rendered chunk of customers: CSV text by table, row counts by table, and expansion ARR
+# in USD by segment and month (for the targets).
+_Chunk = tuple[dict[str, str], dict[str, int], list[list[float]]]
+
+
 def _customer_rows(idx: int, seed: int, cal: _Calendar) -> tuple[dict[str, list], _Life]:
     """Every row of one customer, by table, and its planned life."""
     rng = random.Random(seed * 1_000_003 + idx)
@@ -839,7 +879,7 @@ def _customer_rows(idx: int, seed: int, cal: _Calendar) -> tuple[dict[str, list]
     usage_items, charges = signals.usage_items(life.ids + 1)
     rows["subscription_items"] = life.rows + usage_items
     rows["invoices"] = signals.invoices(charges)
-    rows["product_usage"] = signals.usage(cal.periods())
+    rows["product_usage"] = signals.usage()
     rows["support_tickets"] = signals.tickets()
     rows["nps_responses"] = signals.nps()
     rows["account_events"] = signals.account_events()
@@ -888,6 +928,34 @@ def _validate(customers: int, months: int, usage_granularity: str) -> None:
         )
 
 
+def _render_chunk(job: tuple[int, int, int, _Calendar, dict[str, float]]) -> _Chunk:
+    """Customers first..last-1 as CSV text by table, with row counts and expansion USD."""
+    first, last, seed, cal, constant = job
+    buffers = {t.name: io.StringIO() for t in TABLES}
+    writers = {name: csv.writer(buffer, lineterminator="\n") for name, buffer in buffers.items()}
+    counts = dict.fromkeys(buffers, 0)
+    expansion = [[0.0] * (len(cal.month_starts) - 1) for _ in SEGMENTS]  # USD by month
+    for idx in range(first, last):
+        rows, life = _customer_rows(idx, seed, cal)
+        for table, table_rows in rows.items():
+            writers[table].writerows(table_rows)
+            counts[table] += len(table_rows)
+        for day, kind, _, delta in life.events:
+            if kind == "expansion" and delta > 0 and day < cal.horizon:
+                expansion[life.c.segment][cal.month_of(day)] += delta * constant[life.c.currency]
+    return {name: buffer.getvalue() for name, buffer in buffers.items()}, counts, expansion
+
+
+def _render(jobs: list, parallel: bool) -> Iterator[_Chunk]:
+    """Rendered chunks in job order, from worker processes when `parallel` and possible."""
+    workers = min(os.cpu_count() or 1, 8)
+    if not parallel or workers < 2:
+        yield from map(_render_chunk, jobs)
+        return
+    with multiprocessing.Pool(workers) as pool:
+        yield from pool.imap(_render_chunk, jobs)
+
+
 def generate(
     out_dir: Path,
     customers: int,
@@ -901,40 +969,50 @@ def generate(
 
     Covers the `months` calendar months ending with `end_month` (its day is ignored).
     `usage_granularity` is "week" (one product_usage row per active customer and week,
-    dated the Sunday ending it) or "month" (one per month, dated its last day).
+    dated the Sunday ending it) or "month" (one per month, dated its last day). Large sets
+    are rendered by worker processes in fixed chunks; the output does not depend on that.
     """
     _validate(customers, months, usage_granularity)
     cal = _Calendar.build(end_month, months, usage_granularity)
     shared = random.Random(seed * 1_000_003)  # customers use seed * 1_000_003 + index
     rates = _fx_rates(shared, len(cal.month_starts))
     constant = {c: rates[c][cal.n_months - 1] for c in CURRENCIES}
-    expansion = [[0.0] * (len(cal.month_starts) - 1) for _ in SEGMENTS]  # USD by month
+    expansion = [[0.0] * (len(cal.month_starts) - 1) for _ in SEGMENTS]
     counts = {t.name: 0 for t in TABLES}
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    jobs = [
+        (first, min(first + CHUNK, customers + 1), seed, cal, constant)
+        for first in range(1, customers + 1, CHUNK)
+    ]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        writers = {}
+        files = {
+            t.name: stack.enter_context(
+                (out / f"{t.name}.csv").open("w", encoding="utf-8", newline="")
+            )
+            for t in TABLES
+        }
         for table in TABLES:
-            path = Path(out_dir) / f"{table.name}.csv"
-            handle = stack.enter_context(path.open("w", encoding="utf-8", newline=""))
-            writers[table.name] = csv.writer(handle, lineterminator="\n")
-            writers[table.name].writerow(table.column_names)
-
-        def emit(table: str, rows: list) -> None:
-            writers[table].writerows(rows)
-            counts[table] += len(rows)
-
-        for idx in tqdm(range(1, customers + 1), desc="customers", unit="", file=sys.stderr,
-                        disable=not progress, mininterval=0.5):  # fmt: skip
-            rows, life = _customer_rows(idx, seed, cal)
-            for table, table_rows in rows.items():
-                emit(table, table_rows)
-            for day, kind, _, delta in life.events:
-                if kind == "expansion" and delta > 0 and day < cal.horizon:
-                    m = bisect_right(cal.month_starts, day) - 1
-                    expansion[life.c.segment][m] += delta * constant[life.c.currency]
-        emit("fx_rates", [
+            csv.writer(files[table.name], lineterminator="\n").writerow(table.column_names)
+        bar = stack.enter_context(
+            tqdm(total=customers, desc="customers", file=sys.stderr, disable=not progress)
+        )
+        for job, (texts, chunk_counts, chunk_expansion) in zip(
+            jobs, _render(jobs, customers >= PARALLEL_FROM), strict=True
+        ):
+            for name, text in texts.items():
+                files[name].write(text)
+                counts[name] += chunk_counts[name]
+            for total, part in zip(expansion, chunk_expansion, strict=True):
+                total[:] = [a + b for a, b in zip(total, part, strict=True)]
+            bar.update(job[1] - job[0])
+        fx = [
             [c, _iso(cal.month_starts[m]), _rate(round(rates[c][m], 8))]
-            for c in CURRENCIES for m in range(cal.n_months)
-        ])  # fmt: skip
-        emit("expansion_targets", _targets(expansion, cal, shared))
+            for c in CURRENCIES
+            for m in range(cal.n_months)
+        ]
+        targets = _targets(expansion, cal, shared)
+        for name, rows in (("fx_rates", fx), ("expansion_targets", targets)):
+            csv.writer(files[name], lineterminator="\n").writerows(rows)
+            counts[name] = len(rows)
     return counts

@@ -12,6 +12,7 @@ from statistics import mean
 import pytest
 
 from expansion_metrics.contract import STAGES, TABLES, TABLES_BY_NAME, normalise_enum
+from expansion_metrics import generator
 from expansion_metrics.generator import generate
 
 DEMO = Path(__file__).resolve().parent.parent / "seeds" / "demo"
@@ -62,6 +63,19 @@ def test_a_customer_does_not_depend_on_how_many_are_generated(tmp_path: Path) ->
         small = read(tmp_path / "small", table)
         large = read(tmp_path / "large", table)
         assert large[: len(small)] == small, table
+
+
+def test_worker_processes_write_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate(tmp_path / "serial", customers=30, months=12, seed=8)
+    monkeypatch.setattr(generator, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(generator, "CHUNK", 7)
+    generate(tmp_path / "parallel", customers=30, months=12, seed=8)
+    for table in TABLES:
+        name = f"{table.name}.csv"
+        serial = (tmp_path / "serial" / name).read_bytes()
+        assert serial == (tmp_path / "parallel" / name).read_bytes(), name
 
 
 def test_row_counts_are_returned(tmp_path: Path) -> None:
@@ -281,7 +295,9 @@ def edge_cases(folder: Path) -> dict[str, bool]:
             for i in items
         ),
         "usage items one per month, amounts varying": bool(usage)
-        and all(day(i["valid_to"]) <= day(i["valid_from"][:8] + "01") + timedelta(31) for i in usage)
+        and all(
+            day(i["valid_to"]) <= day(i["valid_from"][:8] + "01") + timedelta(31) for i in usage
+        )
         and len({i["amount"] for i in usage}) > 10,
         "active items (empty valid_to)": any(not i["valid_to"] for i in items),
         "expansion won": any(o["stage"] == "Closed Won" for o in expansions),

@@ -10,7 +10,8 @@ nrr as (
 ),
 
 totals as (
-    select * from nrr where dimension = 'all'
+    select * from nrr
+    where dimension = 'all'
 ),
 
 segment_sums as (

@@ -38,9 +38,10 @@ countable_items as (
         on subscription_items.plan_tier = plan_tiers.plan_tier
     where
         subscription_items.mrr is not null
-        {%- if not var('include_usage_in_mrr') %}
-            and not subscription_items.is_usage
-        {%- endif %}
+        and (
+            {{ var('include_usage_in_mrr') }}
+            or not subscription_items.is_usage
+        )
 ),
 
 active_items as (

@@ -142,11 +142,12 @@ product_movements as (
     select
         customer_id,
         month,
-        {%- for change_type in expansion_types() + contraction_types() %}
-            sum(
-                case when change_type = '{{ change_type }}' then change_mrr else 0 end
-            ) as {{ change_type }}_mrr{{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- for change_type in expansion_types() + contraction_types() %}
+        sum(
+            case when change_type = '{{ change_type }}' then change_mrr else 0 end
+        ) as {{ change_type }}_mrr
+        {{ ',' if not loop.last }}
+    {%- endfor %}
     from classified_product_changes
     group by 1, 2
 ),
@@ -193,7 +194,9 @@ final as (
             when {{ is_retained }}
                 then
                     {%- for change_type in expansion_types() %}
-                        {{ '+ ' if not loop.first }}coalesce(product_movements.{{ change_type }}_mrr, 0)
+                        {{ '+ ' if not loop.first }}coalesce(
+                            product_movements.{{ change_type }}_mrr, 0
+                        )
                     {%- endfor %}
             else 0
         end as expansion_mrr,
@@ -201,7 +204,9 @@ final as (
             when {{ is_retained }}
                 then
                     {%- for change_type in contraction_types() %}
-                        {{ '+ ' if not loop.first }}coalesce(product_movements.{{ change_type }}_mrr, 0)
+                        {{ '+ ' if not loop.first }}coalesce(
+                            product_movements.{{ change_type }}_mrr, 0
+                        )
                     {%- endfor %}
             else 0
         end as contraction_mrr,
@@ -209,13 +214,14 @@ final as (
             when statuses.movement_type = 'churn' then statuses.starting_mrr else 0
         end as churned_mrr,
         statuses.ending_mrr,
-        {%- for change_type in expansion_types() + contraction_types() %}
-            case
-                when {{ is_retained }}
-                    then coalesce(product_movements.{{ change_type }}_mrr, 0)
-                else 0
-            end as {{ change_type }}_mrr{{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- for change_type in expansion_types() + contraction_types() %}
+        case
+            when {{ is_retained }}
+                then coalesce(product_movements.{{ change_type }}_mrr, 0)
+            else 0
+        end as {{ change_type }}_mrr
+        {{ ',' if not loop.last }}
+    {%- endfor %}
     from statuses
     inner join customers
         on statuses.customer_id = customers.customer_id

@@ -78,7 +78,7 @@ cohort_ages as (
         cohort_sizes.cohort_month,
         reporting_months.month,
         {{ dbt.datediff('cohort_sizes.cohort_month', 'reporting_months.month', 'month') }}
-        as months_since_start,
+            as months_since_start,
         cohort_sizes.cohort_customers,
         cohort_sizes.cohort_starting_arr
     from cohort_sizes

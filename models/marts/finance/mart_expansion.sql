@@ -26,7 +26,7 @@ aggregated as (
         {%- endfor %}
         {%- for change_type in expansion_types() %}
             sum(case when {{ change_type }}_mrr > 0 then 1 else 0 end)
-            as {{ change_type }}_events,
+                as {{ change_type }}_events,
         {%- endfor %}
         sum(case when expansion_mrr > 0 then 1 else 0 end) as expanding_customers
     from movement_rows
@@ -47,11 +47,12 @@ final as (
         {%- endfor %}
         12 * cast(expansion_mrr as double)
         / nullif(expanding_customers, 0) as avg_expansion_arr_per_expanding_customer,
-        {%- for change_type in expansion_types() %}
-            12 * cast({{ change_type }}_mrr as double)
-            / nullif({{ change_type }}_events, 0)
-            as avg_{{ change_type }}_arr{{ ',' if not loop.last }}
-        {%- endfor %}
+    {%- for change_type in expansion_types() %}
+        12 * cast({{ change_type }}_mrr as double)
+        / nullif({{ change_type }}_events, 0)
+            as avg_{{ change_type }}_arr
+        {{ ',' if not loop.last }}
+    {%- endfor %}
     from aggregated
 )
 
