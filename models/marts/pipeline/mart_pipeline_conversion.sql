@@ -1,0 +1,49 @@
+{#-
+    Stage conversion of expansion opportunities closed in the trailing
+    conversion_lookback_months (default 12: four quarters) up to as_of_date, one row per
+    segment (and 'all') x open stage.
+-#}
+with
+
+closed_stages as (
+    select * from {{ ref('int_closed_opportunity_stages') }}
+    where
+        closed_date <= {{ as_of_date() }}
+        and closed_date > cast(
+            {{ dbt.dateadd('month', -1 * var('conversion_lookback_months'), as_of_date()) }}
+            as date
+        )
+),
+
+segment_rows as (
+    select
+        *,
+        segment as dimension_value
+    from closed_stages
+
+    union all
+
+    select
+        *,
+        'all' as dimension_value
+    from closed_stages
+),
+
+final as (
+    select
+        dimension_value as segment,
+        stage,
+        min(stage_order) as stage_order,
+        count(*) as opportunities_reached,
+        sum(case when is_won then 1 else 0 end) as won,
+        sum(case when is_won then 0 else 1 end) as lost,
+        cast(sum(case when is_won then 1 else 0 end) as double) / count(*) * 100
+        as win_rate_pct,
+        cast(sum(case when moved_to_next_stage then 1 else 0 end) as double) / count(*) * 100
+        as next_stage_conversion_pct,
+        {{ median('days_in_stage') }} as median_days_in_stage
+    from segment_rows
+    group by 1, 2
+)
+
+select * from final
