@@ -57,20 +57,27 @@ closed_opportunities as (
         and not entries_with_next.is_open
 ),
 
+last_open_stage as (
+    select max(stage_order) as stage_order
+    from opportunity_stages
+    where is_open
+),
+
 furthest_open_stage as (
     select
         closed_opportunities.opportunity_id,
+        closed_opportunities.is_won,
         case
-            when closed_opportunities.is_won
-                then (select max(stage_order) from opportunity_stages where is_open)
+            when closed_opportunities.is_won then max(last_open_stage.stage_order)
             else coalesce(
                 max(case when stage_entries.is_open then stage_entries.stage_order end), 0
             )
         end as furthest_stage_order
     from closed_opportunities
+    cross join last_open_stage
     left join stage_entries
         on closed_opportunities.opportunity_id = stage_entries.opportunity_id
-    group by closed_opportunities.opportunity_id, closed_opportunities.is_won
+    group by 1, 2
 ),
 
 days_in_stage as (
@@ -99,8 +106,8 @@ final as (
         on closed_opportunities.opportunity_id = furthest_open_stage.opportunity_id
     inner join opportunity_stages
         on
-            opportunity_stages.is_open
-            and opportunity_stages.stage_order <= furthest_open_stage.furthest_stage_order
+            furthest_open_stage.furthest_stage_order >= opportunity_stages.stage_order
+            and opportunity_stages.is_open
     left join days_in_stage
         on
             closed_opportunities.opportunity_id = days_in_stage.opportunity_id

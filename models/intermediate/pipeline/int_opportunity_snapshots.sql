@@ -32,7 +32,7 @@ entries_as_of as (
         ) as recency
     from snapshots
     inner join stage_entries
-        on stage_entries.entered_date <= snapshots.snapshot_date
+        on snapshots.snapshot_date >= stage_entries.entered_date
 ),
 
 final as (

@@ -57,8 +57,9 @@ current_snapshots as (
         {{ fiscal_quarter(
             'cast(' ~ dbt.dateadd('month', 3, 'quarter_start_date') ~ ' as date)'
         ) }} as fiscal_quarter,
-        cast({{ dbt.dateadd('month', 3, 'quarter_start_date') }} as date)
-        as quarter_start_date
+        cast(
+            {{ dbt.dateadd('month', 3, 'quarter_start_date') }} as date
+        ) as quarter_start_date
     from current_quarter
 ),
 

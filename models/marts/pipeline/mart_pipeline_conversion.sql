@@ -37,10 +37,9 @@ final as (
         count(*) as opportunities_reached,
         sum(case when is_won then 1 else 0 end) as won,
         sum(case when is_won then 0 else 1 end) as lost,
-        cast(sum(case when is_won then 1 else 0 end) as double) / count(*) * 100
-        as win_rate_pct,
-        cast(sum(case when moved_to_next_stage then 1 else 0 end) as double) / count(*) * 100
-        as next_stage_conversion_pct,
+        avg(case when is_won then 100.0 else 0.0 end) as win_rate_pct,
+        avg(case when moved_to_next_stage then 100.0 else 0.0 end)
+            as next_stage_conversion_pct,
         {{ median('days_in_stage') }} as median_days_in_stage
     from segment_rows
     group by 1, 2

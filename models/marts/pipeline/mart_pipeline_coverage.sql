@@ -30,23 +30,33 @@ closed_stages as (
     select * from {{ ref('int_closed_opportunity_stages') }}
 ),
 
+snapshot_dates as (
+    select distinct
+        snapshot_date,
+        cast(
+            {{ dbt.dateadd('month', -1 * var('conversion_lookback_months'), 'snapshot_date') }}
+            as date
+        ) as lookback_start_date
+    from snapshots
+),
+
+segments as (
+    select distinct segment from targets
+    union
+    select 'all' as segment
+),
+
 win_rates as (
     {#- Win rate from each stage, over opportunities closed in the lookback before D. -#}
     select
         snapshot_dates.snapshot_date,
         closed_stages.stage,
         avg(case when closed_stages.is_won then 1.0 else 0.0 end) as win_rate
-    from (select distinct snapshot_date from snapshots) as snapshot_dates
+    from snapshot_dates
     inner join closed_stages
         on
-            closed_stages.closed_date <= snapshot_dates.snapshot_date
-            and closed_stages.closed_date > cast(
-                {{ dbt.dateadd(
-                    'month',
-                    -1 * var('conversion_lookback_months'),
-                    'snapshot_dates.snapshot_date'
-                ) }} as date
-            )
+            snapshot_dates.snapshot_date >= closed_stages.closed_date
+            and snapshot_dates.lookback_start_date < closed_stages.closed_date
     group by 1, 2
 ),
 
@@ -67,8 +77,8 @@ quarter_opportunities as (
     inner join opportunities
         on
             opportunity_snapshots.opportunity_id = opportunities.opportunity_id
-            and opportunities.close_date >= snapshots.quarter_start_date
-            and opportunities.close_date <= snapshots.quarter_end_date
+            and snapshots.quarter_start_date <= opportunities.close_date
+            and snapshots.quarter_end_date >= opportunities.close_date
     left join customers
         on opportunities.customer_id = customers.customer_id
     left join win_rates
@@ -169,11 +179,7 @@ grid as (
         snapshots.quarter_end_date,
         segments.segment
     from snapshots
-    cross join (
-        select distinct segment from targets
-        union
-        select 'all' as segment
-    ) as segments
+    cross join segments
 ),
 
 measured as (
@@ -216,14 +222,15 @@ ratios as (
     select
         *,
         cast(open_pipeline_arr as double) / nullif(cast(target_arr as double), 0)
-        as coverage_ratio,
+            as coverage_ratio,
         case
             when target_arr - closed_won_arr > 0
-                then cast(open_pipeline_arr as double)
-                / cast(target_arr - closed_won_arr as double)
+                then
+                    cast(open_pipeline_arr as double)
+                    / cast(target_arr - closed_won_arr as double)
         end as remaining_coverage_ratio,
         cast(final_won_arr as double) / nullif(cast(target_arr as double), 0) * 100
-        as target_attainment_pct
+            as target_attainment_pct
     from measured
 ),
 
