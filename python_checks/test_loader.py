@@ -137,7 +137,8 @@ BAD_CASES = {
     ),
     "unknown pricing_model": (
         "subscription_items", _with(ITEMS, 1, pricing_model="per_user"),
-        ["subscription_items.csv", "row 2", "column pricing_model", "'per_user'", "seat, flat, usage"],
+        ["subscription_items.csv", "row 2", "column pricing_model", "'per_user'",
+         "seat, flat, usage"],
     ),
     "unknown billing_interval": (
         "subscription_items", _with(ITEMS, 0, billing_interval="weekly"),
