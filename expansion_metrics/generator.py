@@ -4,17 +4,17 @@ A SaaS company's billing (subscription item versions, invoices, FX rates), CRM
 (opportunities, stage history, expansion targets) and customer health signals (product
 usage, support tickets, NPS, account events).
 
-Each customer is simulated with its own ``random.Random`` seeded from the seed and the
-customer's index, so the same arguments give byte-identical files and customers are
-independent of each other. Rows are streamed to the CSV writers customer by customer, so
-memory stays flat whatever the number of customers.
+Each customer is simulated by its own ``random.Random``, seeded from the seed and the
+customer's index, so the same arguments give byte-identical files and no customer depends
+on another. Rows are streamed to the files customer by customer (in chunks, rendered by
+worker processes for large sets), so memory stays flat whatever the number of customers.
 
-A customer is simulated in two passes. The first plans its subscription history month by
-month, up to the end of the calendar quarter after ``end_month`` (only what happens before
-the end of ``end_month`` is written as items). The second derives the signals from that
-history, looking ahead as real warning signs do: before a churn or contraction usage falls,
-tickets rise, NPS sours, invoices fail and QBRs are missed; before an expansion usage runs
-close to the plan limit. Planned expansions after ``end_month`` become open opportunities.
+A customer is simulated in two passes. :class:`_Life` plans its subscription history month
+by month up to the end of the calendar quarter after ``end_month``; only item versions
+before the end of ``end_month`` are written. :class:`_Records` then derives everything else
+from that plan, looking ahead as real warning signs do: before a churn or contraction usage
+falls, tickets rise, NPS sours, invoices fail and QBRs are missed; before an expansion usage
+runs close to the plan limit. Expansions planned after ``end_month`` are open opportunities.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ EXPANSION_FACTOR = (1.9, 0.5, 1.1, 0.9, 0.8, 1.2)  # by industry
 CHURN_FACTOR = (0.85, 1.25, 1.0, 0.95, 1.1, 1.0)  # by industry
 REGIONS = ("north_america", "emea", "apac", "latam")
 REGION_WEIGHTS = (0.45, 0.30, 0.15, 0.10)
-REGION_CURRENCIES: tuple[tuple[tuple[str, ...], tuple[float, ...]], ...] = (
+REGION_CURRENCIES = (  # (currencies, weights) by region
     (("USD", "CAD"), (0.85, 0.15)),
     (("EUR", "GBP", "USD"), (0.55, 0.35, 0.10)),
     (("USD", "JPY"), (0.55, 0.45)),
@@ -63,30 +63,30 @@ FX_START = {"USD": 1.0, "EUR": 1.09, "GBP": 1.27, "CAD": 0.74, "JPY": 0.0068}
 PRICE_BOOK = {"USD": 1.0, "EUR": 0.92, "GBP": 0.79, "CAD": 1.35, "JPY": 150.0}
 TIERS = ("starter", "professional", "enterprise")
 SEAT_PRICE = (15.0, 35.0, 70.0)  # USD list price per seat and month, by tier
-SEAT_QUOTA = (200, 500, 1000)  # monthly key-action allowance per seat, by tier
+SEAT_QUOTA = (200, 500, 1000)  # monthly usage allowance per seat, by tier
 API_PRICE = 0.5  # USD per thousand API calls
+ADDONS = ("analytics", "automation", "api_calls")
 INTERVALS = ("month", "quarter", "year")
 INTERVAL_MONTHS = (1, 3, 12)
-OWNERS = ("Ana Silva", "Ben Okafor", "Chloe Martin", "Dev Patel", "Elena Rossi", "Farid Haddad")
+EXPANSION_TYPES = ("upsell", "seat", "cross_sell", "usage")
 OPEN_STAGES = STAGES[:5]
 WON, LOST = "Closed Won", "Closed Lost"
 PRIORITIES = ("low", "normal", "high", "urgent")
 CALM_PRIORITY = (0.40, 0.45, 0.12, 0.03)
 UPSET_PRIORITY = (0.10, 0.30, 0.35, 0.25)
+OWNERS = ("Ana Silva", "Ben Okafor", "Chloe Martin", "Dev Patel", "Elena Rossi", "Farid Haddad")
+# fmt: off
 NAME_WORDS = (
-    "Acme", "Atlas", "Beacon", "Cedar", "Crescent", "Evergreen", "Falcon", "Granite",
-    "Harbor", "Horizon", "Juniper", "Keystone", "Lumen", "Maple", "Meridian", "Northwind",
-    "Nova", "Orchid", "Pinnacle", "Pioneer", "Quantum", "Redwood", "Silver", "Sterling",
-    "Summit", "Trident", "Vertex", "Willow",
-)  # fmt: skip
-NAME_CORES = (
-    ("Health", "Clinics", "Medical"),
-    ("Retail", "Stores", "Outfitters"),
-    ("Pay", "Capital", "Ledger"),
-    ("Industries", "Works", "Fabrication"),
-    ("Learning", "Academy", "Schools"),
-    ("Labs", "Software", "Cloud"),
+    "Acme", "Atlas", "Beacon", "Cedar", "Crescent", "Evergreen", "Falcon", "Granite", "Harbor",
+    "Horizon", "Juniper", "Keystone", "Lumen", "Maple", "Meridian", "Northwind", "Nova",
+    "Orchid", "Pinnacle", "Pioneer", "Quantum", "Redwood", "Silver", "Summit",
 )
+NAME_CORES = (  # by industry
+    ("Health", "Clinics", "Medical"), ("Retail", "Stores", "Outfitters"),
+    ("Pay", "Capital", "Ledger"), ("Industries", "Works", "Fabrication"),
+    ("Learning", "Academy", "Schools"), ("Labs", "Software", "Cloud"),
+)
+# fmt: on
 NAME_SUFFIXES = ("Inc", "LLC", "Ltd", "GmbH", "Group", "Co")
 SURNAMES = ("Smith", "Jones", "Garcia", "Nguyen", "Müller", "O'Brien", "Tanaka", "Kowalski")
 
@@ -105,19 +105,21 @@ class _Profile:
     tickets: float  # support tickets per active month when healthy
     discount: tuple[float, float]
     analytics: float  # USD per month
-    automation: float  # USD per month, per seat when automation_per_seat
+    automation: float  # USD per month; per seat when automation_per_seat
     automation_per_seat: bool
     api_units: tuple[int, int]  # thousand API calls per month
 
 
-PROFILES = (
-    _Profile(0.10, 0.05, (150, 1200), (0, 0.4, 0.6), (0.1, 0.25, 0.65), 0.05, 0.010, 1.2,
+# fmt: off
+PROFILES = (  # by segment
+    _Profile(0.10, 0.05, (150, 1200), (0, 0.4, 0.6), (0.1, 0.25, 0.65), 0.065, 0.010, 1.2,
              (0.7, 0.95), 2500.0, 6.0, True, (2000, 8000)),
-    _Profile(0.30, 0.10, (20, 200), (0.3, 0.6, 0.1), (0.35, 0.25, 0.4), 0.035, 0.010, 0.5,
+    _Profile(0.30, 0.10, (20, 200), (0.3, 0.6, 0.1), (0.35, 0.25, 0.4), 0.045, 0.010, 0.5,
              (0.85, 1.0), 600.0, 400.0, False, (300, 2000)),
-    _Profile(0.60, 0.18, (2, 25), (0.75, 0.25, 0), (0.7, 0.1, 0.2), 0.022, 0.008, 0.15,
+    _Profile(0.60, 0.18, (2, 25), (0.75, 0.25, 0), (0.7, 0.1, 0.2), 0.026, 0.008, 0.15,
              (0.95, 1.0), 120.0, 90.0, False, (20, 300)),
-)  # fmt: skip
+)
+# fmt: on
 
 
 @lru_cache(maxsize=16384)
@@ -149,7 +151,7 @@ def _pick(rng: random.Random, values: Sequence[T], weights: Sequence[float]) -> 
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
-    """A Poisson draw (Knuth's method; fine for the small rates used here)."""
+    """A Poisson draw (Knuth's method, fine for the small rates used here)."""
     limit, k, p = math.exp(-lam), 0, rng.random()
     while p > limit:
         k += 1
@@ -164,13 +166,33 @@ def _ramp(distance: int, lead: int, full: int) -> float:
     return 1.0 if distance <= full else (lead - distance) / (lead - full)
 
 
-def _rate(value: float) -> str:
-    return f"{value:.8f}".rstrip("0").rstrip(".")
+def _spread(rng: random.Random, first: int, last: int, n: int) -> list[int]:
+    """`n` strictly increasing days from `first` (moved earlier if need be) to `last`."""
+    if n == 1:
+        return [min(first, last)]
+    first = min(first, last - (n - 1))
+    return [first, *sorted(rng.sample(range(first + 1, last), n - 2)), last]
+
+
+def _pieces(
+    steps: list[tuple[int, float]], days: list[int], lo: int, hi: int
+) -> list[tuple[int, int, float]]:
+    """The stretches of [lo, hi) where a step function (`days`, values) is positive."""
+    out: list[tuple[int, int, float]] = []
+    j = bisect_right(days, lo) - 1
+    while j < len(steps) and steps[j][0] < hi:
+        a, b = max(lo, steps[j][0]), min(hi, steps[j + 1][0]) if j + 1 < len(steps) else hi
+        if steps[j][1] > 0 and b > a:
+            if out and out[-1][1] == a:  # merge a change of value into one stretch
+                a = out.pop()[0]
+            out.append((a, b, steps[j][1]))
+        j += 1
+    return out
 
 
 @dataclass(frozen=True)
 class _Calendar:
-    """Day ordinals of the months covered, followed by the planning months up to the horizon."""
+    """Day ordinals of the months covered, then of the planning months up to the horizon."""
 
     month_starts: tuple[int, ...]
     n_months: int
@@ -185,15 +207,11 @@ class _Calendar:
         starts = [first]
         while starts[-1] < horizon:
             starts.append(_add_months(starts[-1], 1))
-        end = starts[months]
         if granularity == "month":
             periods = [(starts[m + 1] - 1, starts[m + 1] - starts[m]) for m in range(months)]
         else:  # weeks ending on Sunday
-            periods = [(d, 7) for d in range(first + (6 - (first - 1) % 7), end, 7)]
+            periods = [(d, 7) for d in range(first + (6 - (first - 1) % 7), starts[months], 7)]
         return cls(tuple(starts), months, tuple(periods), tuple(d for d, _ in periods))
-
-    def month_of(self, day: int) -> int:
-        return bisect_right(self.month_starts, day) - 1
 
     @property
     def start(self) -> int:
@@ -201,12 +219,16 @@ class _Calendar:
 
     @property
     def end(self) -> int:
-        """First day after end_month (exclusive end of the data)."""
+        """First day after end_month: the exclusive end of the data."""
         return self.month_starts[self.n_months]
 
     @property
     def horizon(self) -> int:
+        """First day after the quarter following end_month's: the end of the plan."""
         return self.month_starts[-1]
+
+    def month_of(self, day: int) -> int:
+        return bisect_right(self.month_starts, day) - 1
 
 
 @dataclass(frozen=True)
@@ -230,6 +252,7 @@ class _Customer:
 
     @property
     def months(self) -> int:
+        """Months in one billing interval."""
         return INTERVAL_MONTHS[self.interval]
 
 
@@ -248,7 +271,6 @@ def _customer(idx: int, rng: random.Random) -> _Customer:
     profile = PROFILES[segment]
     industry = int(rng.random() * len(INDUSTRIES))
     region = _pick(rng, range(4), REGION_WEIGHTS)
-    currency = _pick(rng, *REGION_CURRENCIES[region])
     low, high = profile.discount
     return _Customer(
         idx=idx,
@@ -257,7 +279,7 @@ def _customer(idx: int, rng: random.Random) -> _Customer:
         segment=segment,
         industry=industry,
         region=region,
-        currency=currency,
+        currency=_pick(rng, *REGION_CURRENCIES[region]),
         interval=_pick(rng, range(3), profile.interval_weights),
         discount=low + (high - low) * rng.random(),
         owner=OWNERS[int(rng.random() * len(OWNERS))],
@@ -278,8 +300,8 @@ class _Item:
     pack: bool = False  # an extra seat pack next to the base platform item
 
 
-# (day, kind, detail, ARR delta in customer currency); kind: acquisition, reactivation,
-# expansion (detail = expansion_type), contraction, price, churn.
+# (day, kind, detail, ARR change in the customer's currency); kind is acquisition,
+# reactivation, expansion (detail: its expansion_type), contraction, price or churn.
 _Event = tuple[int, str, str, float]
 
 
@@ -288,24 +310,24 @@ class _Life:
 
     def __init__(self, cust: _Customer, rng: random.Random, cal: _Calendar) -> None:
         self.c, self.rng, self.cal = cust, rng, cal
-        self.items: list[_Item] = []
-        self.rows: list[list[str]] = []
+        self.items: list[_Item] = []  # the active recurring items
+        self.rows: list[list[str]] = []  # subscription_items rows written so far
         self.events: list[_Event] = []
         self.spans: list[list[int]] = []  # active [start, end); end = horizon while active
-        self.state: list[tuple[int, int, int, float]] = [(0, 0, 0, 0.0)]  # day, seats, quota, mrr
-        self.api: list[tuple[int, float]] = [(0, 0.0)]  # (day, thousand calls a month)
+        self.state = [(0, 0, 0, 0.0)]  # (day, seats, usage quota, recurring MRR) from day on
+        self.api = [(0, 0.0)]  # (day, thousand API calls a month) from day on; 0 = no api
         self.price_index = 1.0
-        self.ids = self.subs = 0
+        self.ids = self.subs = self.created = 0
         self.sub_id = ""
         self.frozen = False
-        self.comeback = -1
-        self.created = 0
+        self.comeback = -1  # month of a planned reactivation
         self.p_expand = cust.profile.expansion * EXPANSION_FACTOR[cust.industry]
-        annual = cust.profile.annual_churn * CHURN_FACTOR[cust.industry]
-        self.p_churn = 1 - (1 - annual) ** (1 / 12)
+        self.p_contract = cust.profile.contraction
+        annual_churn = cust.profile.annual_churn * CHURN_FACTOR[cust.industry]
+        self.p_churn = 1 - (1 - annual_churn) ** (1 / 12)
 
-    # ---- item bookkeeping
-    def _next_id(self) -> str:
+    # ---- item versions
+    def next_id(self) -> str:
         self.ids += 1
         return f"SI{self.c.idx:07d}-{self.ids:04d}"
 
@@ -323,7 +345,7 @@ class _Life:
         ]  # fmt: skip
 
     def _open(self, day: int, product: str, tier: int, model: str, qty: int, unit: float) -> None:
-        self.items.append(_Item(self._next_id(), product, tier, model, qty, unit, day))
+        self.items.append(_Item(self.next_id(), product, tier, model, qty, unit, day))
 
     def _close(self, item: _Item, day: int) -> None:
         self.items.remove(item)
@@ -334,10 +356,10 @@ class _Life:
         """Close an item version and open its successor on the same day."""
         pos = self.items.index(item)
         self._close(item, day)
-        self.items.insert(pos, replace(item, item_id=self._next_id(), start=day, **changes))
+        self.items.insert(pos, replace(item, item_id=self.next_id(), start=day, **changes))
 
     def freeze(self) -> None:
-        """End of the data: write the open versions; later changes only feed the signals."""
+        """The end of the data: write the open versions; later changes only feed signals."""
         self.rows += [self._row(item, None) for item in self.items]
         self.frozen = True
 
@@ -355,33 +377,26 @@ class _Life:
         api = self.api[-1][1] * API_PRICE * PRICE_BOOK[self.c.currency]
         return sum(i.quantity * i.unit for i in self.items) + api
 
-    def _snapshot(self, day: int) -> None:
+    def _record(self, day: int, kind: str, detail: str, mrr_before: float) -> None:
+        self.events.append((day, kind, detail, 12 * (self.mrr() - mrr_before)))
         seats = [i for i in self.items if i.product == "platform"]
         quota = sum(i.quantity * SEAT_QUOTA[i.tier] for i in seats)
         recurring = sum(i.quantity * i.unit for i in self.items)
         self.state.append((day, sum(i.quantity for i in seats), quota, recurring))
 
-    def _record(self, day: int, kind: str, detail: str, before: float) -> None:
-        self.events.append((day, kind, detail, 12 * (self.mrr() - before)))
-        self._snapshot(day)
-
-    # ---- life events
+    # ---- what happens to a customer
     def acquire(self, day: int, existing: bool = False, comeback: bool = False) -> None:
-        r, p = self.rng.random, self.c.profile
+        r, p, tier = self.rng.random, self.c.profile, self.c.tier
         self.subs += 1
         self.sub_id = f"S{self.c.idx:07d}-{self.subs}"
         seats = int(p.seats[0] + (p.seats[1] - p.seats[0]) * r() ** 2)
-        seats = max(1, int(seats * 0.7)) if comeback else seats
-        self._open(
-            day, "platform", self.c.tier, "seat", seats, self._price(SEAT_PRICE[self.c.tier])
-        )
+        if comeback:  # about the size it was when it left
+            seats = max(1, round(self.state[-2][1] * (0.6 + 0.5 * r())))
+        self._open(day, "platform", tier, "seat", seats, self._price(SEAT_PRICE[tier]))
         addon = 0.35 if existing else 0.15
-        if r() < addon:
-            self.add_product(day, "analytics")
-        if r() < addon * 0.7:
-            self.add_product(day, "automation")
-        if r() < self.c.api_share:
-            self.add_product(day, "api_calls")
+        for product, chance in zip(ADDONS, (addon, addon * 0.7, self.c.api_share), strict=True):
+            if r() < chance:
+                self.add_product(day, product)
         if existing and r() < 0.1:
             self.add_seat_pack(day)
         self.spans.append([day, self.cal.horizon])
@@ -401,10 +416,10 @@ class _Life:
             self._open(day, "automation", -1, "flat", 1, self._price(p.automation))
 
     def add_seat_pack(self, day: int, end: int | None = None) -> None:
-        """An extra platform item overlapping the base item (temporary if `end` is given)."""
+        """An extra platform item overlapping the base item (until `end` if given)."""
         base = self.base
         qty = max(2, int(base.quantity * (0.1 + 0.3 * self.rng.random())))
-        pack = _Item(self._next_id(), "platform", base.tier, "seat", qty, base.unit, day, True)
+        pack = _Item(self.next_id(), "platform", base.tier, "seat", qty, base.unit, day, True)
         if end is None:
             self.items.append(pack)
         else:
@@ -421,17 +436,11 @@ class _Life:
             self.comeback = month + 3 + int(self.rng.random() * 10)
 
     def expand(self, day: int) -> None:
-        base, r = self.base, self.rng.random
-        options = ["seat"]
-        if base.tier < 2:
-            options.append("upsell")
-        missing = [p for p in ("analytics", "automation", "api_calls") if not self.has(p)]
-        if missing:
-            options.append("cross_sell")
-        if self.has("api_calls"):
-            options.append("usage")
+        base, r, before = self.base, self.rng.random, self.mrr()
+        missing = [p for p in ADDONS if not self.has(p)]
+        possible = (base.tier < 2, True, bool(missing), self.has("api_calls"))
+        options = [k for k, ok in zip(EXPANSION_TYPES, possible, strict=True) if ok]
         kind = options[int(r() * len(options))]
-        before = self.mrr()
         if kind == "upsell":  # sometimes with fewer seats
             seats = base.quantity if r() < 0.75 else max(1, int(base.quantity * (0.75 + 0.2 * r())))
             unit = self._price(SEAT_PRICE[base.tier + 1])
@@ -449,28 +458,26 @@ class _Life:
         self._record(day, "expansion", kind, before)
 
     def contract(self, day: int) -> None:
-        base, r = self.base, self.rng.random
+        base, r, before = self.base, self.rng.random, self.mrr()
         packs = [i for i in self.items if i.pack]
-        addons = [p for p in ("analytics", "automation", "api_calls") if self.has(p)]
-        options = ["downgrade"] if base.tier > 0 else []
-        options += ["seats"] if base.quantity > 1 or packs else []
-        options += ["removal"] if addons else []
+        addons = [p for p in ADDONS if self.has(p)]
+        options = [k for k, ok in (("downgrade", base.tier > 0), ("removal", addons),
+                                   ("seats", base.quantity > 1 or packs)) if ok]  # fmt: skip
         if not options:
             return
         kind = options[int(r() * len(options))]
-        before = self.mrr()
         if kind == "downgrade":
             self._revise(base, day, tier=base.tier - 1, unit=self._price(SEAT_PRICE[base.tier - 1]))
-        elif kind == "seats" and packs and (base.quantity == 1 or r() < 0.5):
-            self._close(packs[0], day)
-        elif kind == "seats":
-            self._revise(base, day, quantity=max(1, int(base.quantity * (0.6 + 0.3 * r()))))
         elif kind == "removal":
             product = addons[int(r() * len(addons))]
             if product == "api_calls":
                 self.api.append((day, 0.0))
             else:
                 self._close(next(i for i in self.items if i.product == product), day)
+        elif packs and (base.quantity == 1 or r() < 0.5):
+            self._close(packs[0], day)
+        else:
+            self._revise(base, day, quantity=max(1, int(base.quantity * (0.6 + 0.3 * r()))))
         self._record(day, "contraction", kind, before)
 
     def raise_prices(self, day: int) -> None:
@@ -485,27 +492,26 @@ class _Life:
     def simulate(self) -> None:
         r, cal = self.rng.random, self.cal
         if r() < 0.02:  # a prospect that never subscribed
-            self.created = cal.start + int(r() * (cal.end - cal.start - 120))
+            self.created = cal.start + int(r() * max(1, cal.end - cal.start - 120))
             return
-        existing = r() < 0.4
+        existing = r() < 0.4  # already a customer when the data starts
         start = cal.start if existing else cal.start + 1 + int(r() * (cal.end - cal.start - 2))
         self.created = start - (30 + int(r() * 1400) if existing else int(r() * 30))
         self.acquire(start, existing=existing)
-        anchor = bisect_right(cal.month_starts, start) - 1
+        anchor = cal.month_of(start)
         for m in range(anchor + 1, len(cal.month_starts) - 1):
             if m == cal.n_months:
                 self.freeze()
             if self.items:
                 self._month(m, (m - anchor) % 12 == 0)
             elif m == self.comeback:
-                ms = cal.month_starts[m]
-                self.acquire(ms + 1 + int(r() * 26), comeback=True)
+                self.acquire(cal.month_starts[m] + 1 + int(r() * 26), comeback=True)
                 anchor = m
         if not self.frozen:
             self.freeze()
 
     def _month(self, m: int, anniversary: bool) -> None:
-        r, p = self.rng.random, self.c.profile
+        r = self.rng.random
         ms, me = self.cal.month_starts[m], self.cal.month_starts[m + 1]
         if r() < self.p_churn:
             self.churn(ms + 1 + int(r() * 26), m)
@@ -513,7 +519,7 @@ class _Life:
         changes: list[Callable[[int], None]] = []
         if r() < self.p_expand:
             changes.append(self.expand)
-        if r() < p.contraction:
+        if r() < self.p_contract:
             changes.append(self.contract)
         if anniversary and r() < 0.5:
             changes.append(self.raise_prices)
@@ -527,46 +533,18 @@ class _Life:
             self.add_seat_pack(ms + 2 + int(r() * 6), end=ms + 14 + int(r() * 10))
 
 
-def _pieces(
-    steps: list[tuple[int, float]], days: list[int], lo: int, hi: int
-) -> list[tuple[int, int, float]]:
-    """The stretches of [lo, hi) where a step function (`days`, values) is positive."""
-    out: list[tuple[int, int, float]] = []
-    j = bisect_right(days, lo) - 1
-    while j < len(steps) and steps[j][0] < hi:
-        a = max(lo, steps[j][0])
-        b = min(hi, steps[j + 1][0]) if j + 1 < len(steps) else hi
-        value = steps[j][1]
-        if value > 0 and b > a:
-            if out and out[-1][1] == a:
-                out[-1] = (out[-1][0], b, value)
-            else:
-                out.append((a, b, value))
-        j += 1
-    return out
-
-
-def _spread(rng: random.Random, first: int, last: int, n: int) -> list[int]:
-    """`n` strictly increasing days from `first` (moved earlier if need be) to `last`."""
-    if n == 1:
-        return [min(first, last)]
-    first = min(first, last - (n - 1))
-    middle = sorted(rng.sample(range(first + 1, last), n - 2)) if n > 2 else []
-    return [first, *middle, last]
-
-
-# An opportunity before ids are assigned: (stage dates, stages, type, expansion_type,
-# amount, close date).
+# An opportunity before its id is assigned:
+# (stage entry days, stages, opportunity_type, expansion_type, amount, close day).
 _Opp = tuple[list[int], list[str], str, str, float, int]
 
 
-class _Signals:
-    """Health signals and CRM records derived from one customer's planned life."""
+class _Records:
+    """Usage items, invoices, health signals and CRM records of one planned life."""
 
     def __init__(self, life: _Life) -> None:
         self.life, self.c, self.cal, self.rng = life, life.c, life.cal, life.rng
         r, cal = self.rng.random, self.cal
-        self.warnings = [
+        self.warnings = [  # (day, weight) of the churns and contractions that show coming
             (d, 1.0 if kind == "churn" else 0.7)
             for d, kind, _, _ in life.events
             if kind in ("churn", "contraction") and r() < 0.85
@@ -575,20 +553,21 @@ class _Signals:
             self.warnings.append((cal.start + int(r() * (cal.end - cal.start)), 0.4))
         self.expansions = [d for d, kind, _, _ in life.events if kind == "expansion"]
         self.state_days = [s[0] for s in life.state]
-        self.months = [  # months in range with the customer active at some point
+        self.api_days = [d for d, _ in life.api]
+        self.months = [  # months of the data with the customer active at some point
             m
             for a, b in life.spans
             for m in range(cal.month_of(a), cal.month_of(min(b, cal.end) - 1) + 1)
         ]
-        self.api_days = [d for d, _ in life.api]
         self.util, self.ratio, self.actions = 0.55 + 0.3 * r(), 0.4 + 0.25 * r(), 2 + 3 * r()
         self.as_of = cal.end - 1
 
     # ---- lookups
     def active(self, day: int) -> bool:
+        """Whether the customer is active on a day of the data."""
         if not self.cal.start <= day < self.cal.end:
             return False
-        for a, b in self.life.spans:  # noqa: SIM110 - a plain loop is faster here
+        for a, b in self.life.spans:  # noqa: SIM110 - faster than any()
             if a <= day < b:
                 return True
         return False
@@ -612,12 +591,12 @@ class _Signals:
     def state_at(self, day: int) -> tuple[int, int, int, float]:
         return self.life.state[bisect_right(self.state_days, day) - 1]
 
-    def _in_range(self, days: list[int]) -> list[int]:
+    def _active_days(self, days: list[int]) -> list[int]:
         return sorted(d for d in days if self.active(d))
 
     # ---- billing
-    def usage_items(self, first_id: int) -> tuple[list[list[str]], dict[int, float]]:
-        """One api_calls item per month while the product is on, and the charges by month."""
+    def usage_items(self) -> tuple[list[list[str]], dict[int, float]]:
+        """One api_calls item per month while the product is on; the charges by month."""
         life, cal, r, c = self.life, self.cal, self.rng.random, self.c
         rows: list[list[str]] = []
         charges: dict[int, float] = {}
@@ -625,18 +604,14 @@ class _Signals:
         for m in self.months if len(life.api) > 1 else ():
             ms, me = cal.month_starts[m], cal.month_starts[m + 1]
             for a, b, base in _pieces(life.api, self.api_days, ms, me):
-                season = 1 + 0.08 * math.sin(m * 0.52)
+                share = (1 + 0.08 * math.sin(m * 0.52)) * (b - a) / (me - ms)
                 health = 1 - 0.4 * self.decline((a + b) // 2)
-                units = max(
-                    1, round(base * season * health * (0.85 + 0.3 * r()) * (b - a) / (me - ms))
-                )
-                amount = units * unit
-                charges[m] = charges.get(m, 0.0) + amount
+                units = max(1, round(base * share * health * (0.85 + 0.3 * r())))
+                charges[m] = charges.get(m, 0.0) + units * unit
                 sub = sum(1 for s in life.spans if s[0] <= a)
                 rows.append([
-                    f"SI{c.idx:07d}-{first_id + len(rows):04d}", f"S{c.idx:07d}-{sub}", c.cid,
-                    "api_calls", "", "usage", str(units), f"{amount:.2f}", c.currency, "month",
-                    _iso(a), _iso(b),
+                    life.next_id(), f"S{c.idx:07d}-{sub}", c.cid, "api_calls", "", "usage",
+                    str(units), f"{units * unit:.2f}", c.currency, "month", _iso(a), _iso(b),
                 ])  # fmt: skip
         return rows, charges
 
@@ -646,13 +621,12 @@ class _Signals:
         rows: list[list[str]] = []
         for a, b in self.life.spans:
             first = cal.month_of(a)
-            for m in range(first, cal.n_months, c.months):  # billed on the same day each period
-                start = (
-                    a if m == first else cal.month_starts[m] + min(a - cal.month_starts[first], 27)
-                )
+            day_of_month = min(a - cal.month_starts[first], 27)
+            for m in range(first, cal.n_months, c.months):
+                start = a if m == first else cal.month_starts[m] + day_of_month
                 if start >= b:
                     break
-                usage = sum(charges.get(i, 0.0) for i in range(m - c.months, m))
+                usage = sum(charges.get(i, 0.0) for i in range(m - c.months, m)) if charges else 0
                 amount = self.state_at(start)[3] * c.months + usage
                 due, dec, x = start + 14, self.decline(start), r()
                 if due > self.as_of:
@@ -665,18 +639,18 @@ class _Signals:
                 rows.append([invoice_id, c.cid, _iso(due), f"{amount:.2f}", c.currency, status])
         return rows
 
-    # ---- product and support signals
-    def usage(self) -> list[list[str]]:
+    # ---- health signals
+    def usage(self, rng: random.Random) -> list[list[str]]:
         """Product usage per period: falls before a churn, nears the limit before expansion."""
-        r, cid, cal = self.rng.random, self.c.cid, self.cal
+        r, cid, cal = rng.random, self.c.cid, self.cal
         first = self.life.spans[0][0]
         rows: list[list[str]] = []
-        active = [
+        periods = [
             cal.periods[i]
             for a, b in self.life.spans
             for i in range(bisect_left(cal.period_ends, a), bisect_left(cal.period_ends, b))
         ]
-        for end, length in active:
+        for end, length in periods:
             _, seats, quota, _ = self.state_at(end)
             dec, exp = self.decline(end), self.pressure(end)
             util = min(0.97, self.util + 0.03 * (end - first) / 365 + 0.15 * exp)
@@ -693,12 +667,13 @@ class _Signals:
         """Support tickets: more of them, more urgent and more left open when trouble looms."""
         cal, rng, r, c = self.cal, self.rng, self.rng.random, self.c
         days: list[int] = []
+        rate = c.profile.tickets
         for m in self.months:
             ms, me = cal.month_starts[m], cal.month_starts[m + 1]
-            n = _poisson(rng, c.profile.tickets * (1 + 2.5 * self.decline(ms + 15)))
+            n = _poisson(rng, rate * (1 + 2.5 * self.decline(ms + 15)))
             days += [ms + int(r() * (me - ms)) for _ in range(n)]
         rows: list[list[str]] = []
-        for day in self._in_range(days):
+        for day in self._active_days(days):
             dec = self.decline(day)
             weights: Sequence[float] = CALM_PRIORITY
             if dec:
@@ -727,9 +702,9 @@ class _Signals:
         ]
         days += [d - 30 - int(r() * 60) for d, w in self.warnings if w >= 0.7 and r() < 0.6]
         rows: list[list[str]] = []
-        for day in self._in_range(days):
+        for day in self._active_days(days):
             if r() < 0.1 + 0.8 * self.decline(day):
-                score = int(r() * 7)
+                score = int(r() * 7)  # a detractor
             else:
                 score = 9 + int(r() * 2) if r() < 0.65 else 7 + int(r() * 2)
             rows.append([f"R{c.idx:07d}-{len(rows) + 1:03d}", c.cid, _iso(day), str(score)])
@@ -759,51 +734,47 @@ class _Signals:
         ]
 
     # ---- CRM
-    def _opp(self, outcome: str, kind: str, etype: str, amount: float, created: int,
-             close: int) -> _Opp:  # fmt: skip
-        """An opportunity that was won, lost (dropping out at any stage) or is still open."""
+    def _opp(
+        self, outcome: str, kind: str, etype: str, amount: float, close: int, lead: int
+    ) -> _Opp:
+        """An opportunity created `lead` days before `close` that was won, lost (dropping out
+        at any stage) or is still open, moving through the stages in order, skipping some."""
         r = self.rng.random
         reach = 4 if outcome == "won" else int(r() * 5)
         path = [s for k, s in enumerate(OPEN_STAGES[: reach + 1]) if k in (0, reach) or r() > 0.12]
+        created, last = close - lead, close
         if outcome == "open":
             last = min(close, self.as_of - int(r() * 10))
             created = min(created, last - 10)
         else:
             path.append(WON if outcome == "won" else LOST)
-            last = close
         return _spread(self.rng, created, last, len(path)), path, kind, etype, amount, close
 
     def _expansion_opps(self) -> list[_Opp]:
+        """Won ahead of real expansions (open if after the data), lost ones, open pipeline."""
         r, cal, life = self.rng.random, self.cal, self.life
         opps = []
         for day, kind, detail, delta in life.events:
             if kind == "expansion" and delta > 0 and r() < 0.85:
-                close = day - int(r() * 8)
                 outcome = "won" if day < cal.end else "open"
-                opps.append(
-                    self._opp(
-                        outcome, "expansion", detail, delta, close - 15 - int(r() * 75), close
-                    )
-                )  # noqa: E501
-        types = ["upsell", "seat", "cross_sell", "usage"]
+                close, lead = day - int(r() * 8), 15 + int(r() * 75)
+                opps.append(self._opp(outcome, "expansion", detail, delta, close, lead))
         for m in self.months:
             if r() < life.p_expand:
-                ms, me = cal.month_starts[m], cal.month_starts[m + 1]
-                close = ms + int(r() * (me - ms))
+                close = cal.month_starts[m] + int(r() * 28)
                 if self.active(close):
                     amount = 12 * self.state_at(close)[3] * (0.1 + 0.3 * r())
-                    opps.append(self._opp("lost", "expansion", types[int(r() * 4)], amount,
-                                          close - 20 - int(r() * 80), close))  # fmt: skip
+                    etype, lead = EXPANSION_TYPES[int(r() * 4)], 20 + int(r() * 80)
+                    opps.append(self._opp("lost", "expansion", etype, amount, close, lead))
         if self.active(self.as_of):  # pipeline closing this quarter or the next
             first, middle = cal.month_starts[cal.n_months - 1], _add_months(cal.horizon, -3)
             for _ in range(_poisson(self.rng, life.p_expand * 12)):
                 amount = 12 * self.state_at(self.as_of)[3] * (0.1 + 0.3 * r())
                 lo, hi = (first, middle) if r() < 0.5 else (middle, cal.horizon)
                 close = lo + int(r() * (hi - lo))
-                created = self.as_of - 10 - int(r() * 90)
-                opps.append(
-                    self._opp("open", "expansion", types[int(r() * 4)], amount, created, close)
-                )  # noqa: E501
+                lead = close - self.as_of + 10 + int(r() * 90)
+                etype = EXPANSION_TYPES[int(r() * 4)]
+                opps.append(self._opp("open", "expansion", etype, amount, close, lead))
         return opps
 
     def _other_opps(self) -> list[_Opp]:
@@ -812,41 +783,32 @@ class _Signals:
         opps = []
         for day, kind, _, delta in self.life.events:
             if kind in ("acquisition", "reactivation") and day > cal.start:
-                close = day - int(r() * 6)
-                opps.append(
-                    self._opp("won", "new_business", "", delta, close - 20 - int(r() * 70), close)
-                )  # noqa: E501
+                close, lead = day - int(r() * 6), 20 + int(r() * 70)
+                opps.append(self._opp("won", "new_business", "", delta, close, lead))
             elif kind == "churn" and c.interval == 2 and r() < 0.6:
-                close = day - int(r() * 15)
+                close, lead = day - int(r() * 15), 30 + int(r() * 60)
                 outcome = "lost" if day < cal.end else "open"
-                opps.append(
-                    self._opp(outcome, "renewal", "", -delta, close - 30 - int(r() * 60), close)
-                )  # noqa: E501
-        for a, b in self.life.spans:
-            if c.interval != 2:
-                break
-            for k in range(1, 100):
-                renewal = _add_months(a, 12 * k)
-                if renewal >= min(b, cal.horizon):
-                    break
+                opps.append(self._opp(outcome, "renewal", "", -delta, close, lead))
+        for a, b in self.life.spans if c.interval == 2 else ():
+            renewal = _add_months(a, 12)
+            while renewal < min(b, cal.horizon):
                 if r() < 0.6:
-                    close = renewal - int(r() * 20)
+                    close, lead = renewal - int(r() * 20), 30 + int(r() * 60)
                     outcome = "won" if renewal < cal.end else "open"
                     amount = 12 * self.state_at(renewal)[3]
-                    opps.append(
-                        self._opp(outcome, "renewal", "", amount, close - 30 - int(r() * 60), close)
-                    )  # noqa: E501
+                    opps.append(self._opp(outcome, "renewal", "", amount, close, lead))
+                renewal = _add_months(renewal, 12)
         return opps
 
     def opportunities(self) -> tuple[list[list[str]], list[list[str]]]:
         """Opportunity rows and their stage history, ids in order of creation."""
-        c = self.c
+        c, r = self.c, self.rng.random
         if self.life.spans:
             opps = self._other_opps() + self._expansion_opps()
-        elif self.rng.random() < 0.5:  # a prospect that never bought
-            close = self.life.created + 30 + int(self.rng.random() * 60)
+        elif r() < 0.5:  # a prospect that never bought
+            close = min(self.life.created + 30 + int(r() * 60), self.as_of)
             amount = 12 * 50 * SEAT_PRICE[c.tier] * PRICE_BOOK[c.currency]
-            opps = [self._opp("lost", "new_business", "", amount, self.life.created, close)]
+            opps = [self._opp("lost", "new_business", "", amount, close, close - self.life.created)]
         else:
             opps = []
         rows, history = [], []
@@ -858,11 +820,6 @@ class _Signals:
         return rows, history
 
 
-# A rendered chunk of customers: CSV text by table, row counts by table, and expansion ARR
-# in USD by segment and month (for the targets).
-_Chunk = tuple[dict[str, str], dict[str, int], list[list[float]]]
-
-
 def _customer_rows(idx: int, seed: int, cal: _Calendar) -> tuple[dict[str, list], _Life]:
     """Every row of one customer, by table, and its planned life."""
     rng = random.Random(seed * 1_000_003 + idx)
@@ -872,18 +829,51 @@ def _customer_rows(idx: int, seed: int, cal: _Calendar) -> tuple[dict[str, list]
     customer = [cust.cid, cust.name, SEGMENTS[cust.segment], INDUSTRIES[cust.industry],
                 REGIONS[cust.region], _iso(life.created)]  # fmt: skip
     rows: dict[str, list] = {"customers": [customer]}
-    signals = _Signals(life)
-    rows["opportunities"], rows["opportunity_stage_history"] = signals.opportunities()
-    if not life.spans:
-        return rows, life
-    usage_items, charges = signals.usage_items(life.ids + 1)
-    rows["subscription_items"] = life.rows + usage_items
-    rows["invoices"] = signals.invoices(charges)
-    rows["product_usage"] = signals.usage()
-    rows["support_tickets"] = signals.tickets()
-    rows["nps_responses"] = signals.nps()
-    rows["account_events"] = signals.account_events()
+    records = _Records(life)
+    rows["opportunities"], rows["opportunity_stage_history"] = records.opportunities()
+    if life.spans:  # only customers active at some point have billing and signals
+        usage_items, charges = records.usage_items()
+        rows["subscription_items"] = life.rows + usage_items
+        rows["invoices"] = records.invoices(charges)
+        # its own generator, so that the usage granularity changes nothing else
+        rows["product_usage"] = records.usage(random.Random(rng.getrandbits(64)))
+        rows["support_tickets"] = records.tickets()
+        rows["nps_responses"] = records.nps()
+        rows["account_events"] = records.account_events()
     return rows, life
+
+
+# A rendered chunk of customers: CSV text by table, row counts by table, and expansion ARR
+# in USD by segment and month (for the targets).
+_Chunk = tuple[dict[str, str], dict[str, int], list[list[float]]]
+
+
+def _render_chunk(job: tuple[int, int, int, _Calendar, dict[str, float]]) -> _Chunk:
+    """Customers first..last-1 as CSV text; `constant` converts to USD for the targets."""
+    first, last, seed, cal, constant = job
+    buffers = {t.name: io.StringIO() for t in TABLES}
+    writers = {name: csv.writer(buffer, lineterminator="\n") for name, buffer in buffers.items()}
+    counts = dict.fromkeys(buffers, 0)
+    expansion = [[0.0] * (len(cal.month_starts) - 1) for _ in SEGMENTS]
+    for idx in range(first, last):
+        rows, life = _customer_rows(idx, seed, cal)
+        for table, table_rows in rows.items():
+            writers[table].writerows(table_rows)
+            counts[table] += len(table_rows)
+        for day, kind, _, delta in life.events:
+            if kind == "expansion" and delta > 0 and day < cal.horizon:
+                expansion[life.c.segment][cal.month_of(day)] += delta * constant[life.c.currency]
+    return {name: buffer.getvalue() for name, buffer in buffers.items()}, counts, expansion
+
+
+def _render(jobs: list, parallel: bool) -> Iterator[_Chunk]:
+    """Rendered chunks in job order, by worker processes when `parallel` and useful."""
+    workers = min(os.cpu_count() or 1, 8)
+    if not parallel or workers < 2:
+        yield from map(_render_chunk, jobs)
+        return
+    with multiprocessing.Pool(workers) as pool:
+        yield from pool.imap(_render_chunk, jobs)
 
 
 def _fx_rates(rng: random.Random, months: int) -> dict[str, list[float]]:
@@ -900,60 +890,32 @@ def _fx_rates(rng: random.Random, months: int) -> dict[str, list[float]]:
 
 
 def _targets(expansion: list[list[float]], cal: _Calendar, rng: random.Random) -> list[list[str]]:
-    """Expansion targets per quarter and segment: the expansion ARR the simulation produced,
-    smoothed over the surrounding quarters (a plan, not hindsight), give or take 10%."""
+    """Expansion ARR targets per quarter and segment: the simulated expansion ARR smoothed
+    over the two quarters either side (a plan, not hindsight), give or take 10%."""
     quarters = [_quarter(day) for day in cal.month_starts[:-1]]
     labels = sorted(set(quarters))
     position = [labels.index(q) for q in quarters]
     rows = []
     for k, label in enumerate(labels):
-        months = position.count(k)
         window = [m for m, p in enumerate(position) if abs(p - k) <= 2]
         for s, segment in enumerate(SEGMENTS):
             monthly = sum(expansion[s][m] for m in window) / len(window)
-            target = round(monthly * months * (0.9 + 0.2 * rng.random()), -2)
+            target = round(monthly * position.count(k) * (0.9 + 0.2 * rng.random()), -2)
             rows.append([label, segment, f"{target:.2f}"])
     return rows
 
 
-def _validate(customers: int, months: int, usage_granularity: str) -> None:
-    if isinstance(customers, bool) or not isinstance(customers, int) or customers < 1:
-        raise ValueError(f"customers must be a whole number >= 1, got {customers!r}")
-    if isinstance(months, bool) or not isinstance(months, int) or months < 1:
-        raise ValueError(f"months must be a whole number >= 1, got {months!r}")
+def _validate(customers: int, months: int, end_month: date, usage_granularity: str) -> None:
+    for name, value in (("customers", customers), ("months", months)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    if not isinstance(end_month, date):
+        raise ValueError(f"end_month must be a date, got {end_month!r}")
     if usage_granularity not in GRANULARITIES:
         raise ValueError(
             f"usage_granularity must be one of {', '.join(GRANULARITIES)}, "
             f"got {usage_granularity!r}"
         )
-
-
-def _render_chunk(job: tuple[int, int, int, _Calendar, dict[str, float]]) -> _Chunk:
-    """Customers first..last-1 as CSV text by table, with row counts and expansion USD."""
-    first, last, seed, cal, constant = job
-    buffers = {t.name: io.StringIO() for t in TABLES}
-    writers = {name: csv.writer(buffer, lineterminator="\n") for name, buffer in buffers.items()}
-    counts = dict.fromkeys(buffers, 0)
-    expansion = [[0.0] * (len(cal.month_starts) - 1) for _ in SEGMENTS]  # USD by month
-    for idx in range(first, last):
-        rows, life = _customer_rows(idx, seed, cal)
-        for table, table_rows in rows.items():
-            writers[table].writerows(table_rows)
-            counts[table] += len(table_rows)
-        for day, kind, _, delta in life.events:
-            if kind == "expansion" and delta > 0 and day < cal.horizon:
-                expansion[life.c.segment][cal.month_of(day)] += delta * constant[life.c.currency]
-    return {name: buffer.getvalue() for name, buffer in buffers.items()}, counts, expansion
-
-
-def _render(jobs: list, parallel: bool) -> Iterator[_Chunk]:
-    """Rendered chunks in job order, from worker processes when `parallel` and possible."""
-    workers = min(os.cpu_count() or 1, 8)
-    if not parallel or workers < 2:
-        yield from map(_render_chunk, jobs)
-        return
-    with multiprocessing.Pool(workers) as pool:
-        yield from pool.imap(_render_chunk, jobs)
 
 
 def generate(
@@ -972,13 +934,13 @@ def generate(
     dated the Sunday ending it) or "month" (one per month, dated its last day). Large sets
     are rendered by worker processes in fixed chunks; the output does not depend on that.
     """
-    _validate(customers, months, usage_granularity)
+    _validate(customers, months, end_month, usage_granularity)
     cal = _Calendar.build(end_month, months, usage_granularity)
     shared = random.Random(seed * 1_000_003)  # customers use seed * 1_000_003 + index
     rates = _fx_rates(shared, len(cal.month_starts))
-    constant = {c: rates[c][cal.n_months - 1] for c in CURRENCIES}
+    constant = {c: rates[c][cal.n_months - 1] for c in CURRENCIES}  # as of end_month
     expansion = [[0.0] * (len(cal.month_starts) - 1) for _ in SEGMENTS]
-    counts = {t.name: 0 for t in TABLES}
+    counts = dict.fromkeys((t.name for t in TABLES), 0)
     jobs = [
         (first, min(first + CHUNK, customers + 1), seed, cal, constant)
         for first in range(1, customers + 1, CHUNK)
@@ -997,9 +959,8 @@ def generate(
         bar = stack.enter_context(
             tqdm(total=customers, desc="customers", file=sys.stderr, disable=not progress)
         )
-        for job, (texts, chunk_counts, chunk_expansion) in zip(
-            jobs, _render(jobs, customers >= PARALLEL_FROM), strict=True
-        ):
+        chunks = _render(jobs, parallel=customers >= PARALLEL_FROM)
+        for job, (texts, chunk_counts, chunk_expansion) in zip(jobs, chunks, strict=True):
             for name, text in texts.items():
                 files[name].write(text)
                 counts[name] += chunk_counts[name]
@@ -1007,7 +968,7 @@ def generate(
                 total[:] = [a + b for a, b in zip(total, part, strict=True)]
             bar.update(job[1] - job[0])
         fx = [
-            [c, _iso(cal.month_starts[m]), _rate(round(rates[c][m], 8))]
+            [c, _iso(cal.month_starts[m]), f"{rates[c][m]:.8f}".rstrip("0").rstrip(".")]
             for c in CURRENCIES
             for m in range(cal.n_months)
         ]

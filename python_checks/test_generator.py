@@ -11,8 +11,8 @@ from statistics import mean
 
 import pytest
 
-from expansion_metrics.contract import STAGES, TABLES, TABLES_BY_NAME, normalise_enum
 from expansion_metrics import generator
+from expansion_metrics.contract import STAGES, TABLES, TABLES_BY_NAME, normalise_enum
 from expansion_metrics.generator import generate
 
 DEMO = Path(__file__).resolve().parent.parent / "seeds" / "demo"
@@ -41,7 +41,7 @@ def until(item: dict[str, str]) -> date:
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("generated") / "set"
-    generate(out, customers=300, months=36, seed=7)
+    generate(out, customers=300, months=36, seed=7, end_month=END_MONTH)
     return out
 
 
@@ -91,6 +91,7 @@ def test_row_counts_are_returned(tmp_path: Path) -> None:
         ({"customers": 0}, "customers"),
         ({"months": 0}, "months"),
         ({"usage_granularity": "day"}, "usage_granularity"),
+        ({"end_month": "2026-10"}, "end_month"),
     ],
 )
 def test_bad_arguments_are_refused(tmp_path: Path, kwargs: dict, message: str) -> None:
@@ -103,6 +104,17 @@ def test_month_granularity_has_one_usage_row_per_month_end(tmp_path: Path) -> No
     generate(tmp_path, customers=40, months=6, seed=2, usage_granularity="month")
     for row in read(tmp_path, "product_usage"):
         assert (day(row["usage_date"]) + timedelta(days=1)).day == 1
+
+
+def test_granularity_changes_only_product_usage(tmp_path: Path) -> None:
+    for granularity in ("week", "month"):
+        generate(
+            tmp_path / granularity, customers=40, months=6, seed=2, usage_granularity=granularity
+        )
+    for table in TABLES:
+        name = f"{table.name}.csv"
+        same = (tmp_path / "week" / name).read_bytes() == (tmp_path / "month" / name).read_bytes()
+        assert same == (table.name != "product_usage"), name
 
 
 def test_weeks_end_on_sunday(dataset: Path) -> None:
@@ -178,6 +190,16 @@ def test_fx_rates_cover_every_currency_and_month(dataset: Path) -> None:
         (r["currency"], r["month"]) for r in rates
     }
     assert all(float(r["rate_to_reporting"]) == 1 for r in rates if r["currency"] == "USD")
+
+
+def test_open_pipeline_closes_this_quarter_or_the_next(dataset: Path) -> None:
+    closes = [
+        day(o["close_date"])
+        for o in read(dataset, "opportunities")
+        if o["opportunity_type"] == "expansion" and o["stage"] in OPEN
+    ]
+    assert closes and all(date(2026, 10, 1) <= d < date(2027, 4, 1) for d in closes)
+    assert any(d < date(2027, 1, 1) for d in closes) and any(d >= date(2027, 1, 1) for d in closes)
 
 
 def test_targets_cover_every_quarter_and_the_next(dataset: Path) -> None:
