@@ -38,15 +38,18 @@ component_scores as (
         {#- relationship: latest NPS x 10 (100 without one), -30 sponsor change, -30 QBR missed. -#}
         case
             when has_relationship_data
-                then greatest(0, coalesce(10 * latest_nps_score, 100)
+                then greatest(
+                    0, coalesce(10 * latest_nps_score, 100)
                     - case when exec_sponsor_change_flag then 30 else 0 end
-                    - case when qbr_missed_flag then 30 else 0 end)
+                    - case when qbr_missed_flag then 30 else 0 end
+                )
         end as relationship_score,
         {#- renewal: full marks beyond the renewal window, falling to 0 on the renewal day. -#}
         case
             when days_to_renewal is not null
-                then 100.0 * least(days_to_renewal, {{ var('health_renewal_days') }})
-                / {{ var('health_renewal_days') }}
+                then
+                    100.0 * least(days_to_renewal, {{ var('health_renewal_days') }})
+                    / {{ var('health_renewal_days') }}
         end as renewal_score
     from signals
 ),
@@ -98,10 +101,10 @@ final as (
         end as health_status,
         key_actions_change_pct <= -{{ var('health_usage_decline_pct') }}
         or active_users_change_pct <= -{{ var('health_usage_decline_pct') }}
-        as usage_decline_flag,
+            as usage_decline_flag,
         latest_nps_score <= 6 as nps_detractor_flag,
         usage_limit_utilization_pct >= {{ var('health_upgrade_prompt_pct') }}
-        as upgrade_prompt_flag
+            as upgrade_prompt_flag
     from scored
 )
 

@@ -85,10 +85,18 @@ support_load as (
         evaluations.customer_id,
         evaluations.evaluation_date,
         sum(
-            case when support_tickets.created_date > {{ days_before(support_recent, d) }} then 1 else 0 end
+            case
+                when support_tickets.created_date > {{ days_before(support_recent, d) }}
+                    then 1
+                else 0
+            end
         ) as tickets_recent,
         sum(
-            case when support_tickets.created_date <= {{ days_before(support_recent, d) }} then 1 else 0 end
+            case
+                when support_tickets.created_date <= {{ days_before(support_recent, d) }}
+                    then 1
+                else 0
+            end
         ) * {{ support_recent }} / {{ support_baseline }}.0 as tickets_baseline_per_period,
         sum(
             case
@@ -201,7 +209,7 @@ renewal_candidates as (
             and evaluations.evaluation_date >= subscription_items.valid_from
             and (
                 subscription_items.valid_to is null
-                or subscription_items.valid_to > evaluations.evaluation_date
+                or evaluations.evaluation_date < subscription_items.valid_to
             )
     where subscription_items.months_in_interval > 1
 ),
@@ -256,7 +264,7 @@ final as (
         / latest_usage_limits.usage_limit * 100 as usage_limit_utilization_pct,
         renewals.next_renewal_date,
         {{ dbt.datediff('evaluations.evaluation_date', 'renewals.next_renewal_date', 'day') }}
-        as days_to_renewal
+            as days_to_renewal
     from evaluations
     left join usage_trends
         on

@@ -49,8 +49,9 @@ churn_events as (
         churn_outcomes.*,
         reactivations.reactivation_arr as recovered_arr,
         {{ fiscal_quarter('churn_outcomes.churn_month') }} as churn_quarter,
-        {{ dbt.datediff('churn_outcomes.churn_month', 'churn_outcomes.reactivation_month', 'month') }}
-            as months_to_return
+        {{ dbt.datediff(
+            'churn_outcomes.churn_month', 'churn_outcomes.reactivation_month', 'month'
+        ) }} as months_to_return
     from churn_outcomes
     left join reactivations
         on
