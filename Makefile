@@ -14,6 +14,7 @@ export EXPANSION_METRICS_DB
 .PHONY: demo test setup lint build-demo pytest lock clean
 
 setup: $(STAMP)
+	@mkdir -p data
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (Python 3.11)"; exit 1; }
@@ -22,7 +23,6 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: setup
-	mkdir -p data
 	$(BIN)/expansion-metrics load seeds/demo
 	$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
 	@echo
@@ -36,7 +36,6 @@ lint: setup
 	EXPANSION_METRICS_DB=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint models tests macros analyses
 
 build-demo: setup
-	mkdir -p data
 	$(BIN)/expansion-metrics load seeds/demo
 	$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
 
