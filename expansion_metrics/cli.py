@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from expansion_metrics import settings
 
 
@@ -81,6 +83,25 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0 if build(as_of_date=args.as_of_date, select=args.select) else 1
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from expansion_metrics.report import write_report
+
+    database = settings.database_path()
+    if not database.exists():
+        print(f"expansion-metrics report: {database} does not exist; build first", file=sys.stderr)
+        return 1
+    try:
+        size = write_report(database, Path(args.out))
+    except (ValueError, OSError) as exc:
+        print(f"expansion-metrics report: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:
+        print(f"expansion-metrics report: cannot read the marts: {exc}", file=sys.stderr)
+        return 1
+    print(f"dashboard: {Path(args.out).resolve()} ({size / 1024:,.0f} KB, opens offline)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="expansion-metrics",
@@ -109,6 +130,10 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--as-of-date", type=_iso_date, help="the as_of_date var, e.g. 2026-10-31")
     build.add_argument("--select", help="dbt node selection")
     build.set_defaults(run=_cmd_build)
+
+    report = commands.add_parser("report", help="write the executive dashboard (one HTML file)")
+    report.add_argument("--out", default="reports/dashboard.html", help="HTML file to write")
+    report.set_defaults(run=_cmd_report)
     return root
 
 
