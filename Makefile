@@ -25,9 +25,11 @@ $(STAMP): pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/expansion-metrics load seeds/demo
 	$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
+	$(BIN)/expansion-metrics report --out reports/dashboard.html
 	@echo
 	@echo "Done. Warehouse: $(EXPANSION_METRICS_DB)"
 	@echo "  BI tools read schema marts; staging models are in schema staging."
+	@echo "  Dashboard: $(CURDIR)/reports/dashboard.html (open it in any browser, works offline)"
 	@echo "  Explore: $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(EXPANSION_METRICS_DB)', read_only=True).sql('show all tables'))\""
 
 lint: setup
@@ -38,6 +40,7 @@ lint: setup
 build-demo: setup
 	$(BIN)/expansion-metrics load seeds/demo
 	$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
+	$(BIN)/dbt docs generate --vars '{as_of_date: $(DEMO_AS_OF_DATE)}' --quiet
 
 pytest: setup
 	$(BIN)/pytest python_checks

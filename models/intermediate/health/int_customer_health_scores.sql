@@ -20,7 +20,7 @@ component_scores as (
                     coalesce(active_users_change_pct, key_actions_change_pct),
                     coalesce(key_actions_change_pct, active_users_change_pct)
                 )))
-        end as usage_score,
+        end as usage_score_raw,
         {#- support: -25 per open high-priority ticket, -10 per ticket above the usual rate. -#}
         case
             when has_support_data
@@ -30,11 +30,11 @@ component_scores as (
                     - 25 * high_priority_open_tickets
                     - 10 * greatest(0, tickets_last_30d - coalesce(tickets_baseline_per_30d, 0))
                 )
-        end as support_score,
+        end as support_score_raw,
         {#- payments: -50 per failed or overdue invoice in the payment window. -#}
         case
             when has_payment_data then greatest(0, 100 - 50 * payment_failures_90d)
-        end as payments_score,
+        end as payments_score_raw,
         {#- relationship: latest NPS x 10 (100 without one), -30 sponsor change, -30 QBR missed. -#}
         case
             when has_relationship_data
@@ -43,15 +43,25 @@ component_scores as (
                     - case when exec_sponsor_change_flag then 30 else 0 end
                     - case when qbr_missed_flag then 30 else 0 end
                 )
-        end as relationship_score,
+        end as relationship_score_raw,
         {#- renewal: full marks beyond the renewal window, falling to 0 on the renewal day. -#}
         case
             when days_to_renewal is not null
                 then
                     100.0 * least(days_to_renewal, {{ var('health_renewal_days') }})
                     / {{ var('health_renewal_days') }}
-        end as renewal_score
+        end as renewal_score_raw
     from signals
+),
+
+typed_scores as (
+    select
+        *,
+    {%- for component in components %}
+        cast({{ component }}_score_raw as double) as {{ component }}_score
+        {{ ',' if not loop.last }}
+    {%- endfor %}
+    from component_scores
 ),
 
 weighted as (
@@ -71,7 +81,7 @@ weighted as (
                 {{- ',' if not loop.last }}
             {%- endfor %}
         ) as components_present
-    from component_scores
+    from typed_scores
 ),
 
 scored as (

@@ -249,11 +249,12 @@ final as (
         / nullif(usage_trends.baseline_active_users, 0) * 100 as active_users_change_pct,
         (usage_trends.recent_key_actions - usage_trends.baseline_key_actions)
         / nullif(usage_trends.baseline_key_actions, 0) * 100 as key_actions_change_pct,
-        coalesce(support_load.tickets_recent, 0) as tickets_last_30d,
+        cast(coalesce(support_load.tickets_recent, 0) as bigint) as tickets_last_30d,
         support_load.tickets_baseline_per_period as tickets_baseline_per_30d,
-        coalesce(support_load.high_priority_open_tickets, 0) as high_priority_open_tickets,
+        cast(coalesce(support_load.high_priority_open_tickets, 0) as bigint)
+            as high_priority_open_tickets,
         support_load.customer_id is not null as has_support_data,
-        coalesce(payments.payment_failures, 0) as payment_failures_90d,
+        cast(coalesce(payments.payment_failures, 0) as bigint) as payment_failures_90d,
         payments.customer_id is not null as has_payment_data,
         latest_nps.score as latest_nps_score,
         coalesce(relationship_events.exec_sponsor_change, 0) = 1 as exec_sponsor_change_flag,

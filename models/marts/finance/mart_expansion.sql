@@ -25,10 +25,11 @@ aggregated as (
             sum({{ change_type }}_mrr) as {{ change_type }}_mrr,
         {%- endfor %}
         {%- for change_type in expansion_types() %}
-            sum(case when {{ change_type }}_mrr > 0 then 1 else 0 end)
+            cast(sum(case when {{ change_type }}_mrr > 0 then 1 else 0 end) as bigint)
                 as {{ change_type }}_events,
         {%- endfor %}
-        sum(case when expansion_mrr > 0 then 1 else 0 end) as expanding_customers
+        cast(sum(case when expansion_mrr > 0 then 1 else 0 end) as bigint)
+            as expanding_customers
     from movement_rows
     group by 1, 2, 3
 ),

@@ -85,7 +85,7 @@ aggregated as (
         dimension,
         dimension_value,
         count(*) as starting_customers,
-        sum(is_retained) as retained_customers,
+        cast(sum(is_retained) as bigint) as retained_customers,
         sum(starting_arr) as starting_arr,
         sum(expansion_arr) as expansion_arr,
         sum(contraction_arr) as contraction_arr,

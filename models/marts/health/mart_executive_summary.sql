@@ -102,10 +102,13 @@ final as (
         12 * expansion.ending_mrr as arr,
         coalesce(customer_counts.customers, 0) as customers,
         coalesce(health_by_segment.arr_at_risk, 0) as arr_at_risk,
-        coalesce(health_by_segment.red_customers, 0) as red_customers,
-        coalesce(health_by_segment.red_customers, 0)
-        + case when monthly_coverage.coverage_status = 'alert' then 1 else 0 end
-        + case when nrr.nrr_tier = 'critical' then 1 else 0 end as alerts,
+        cast(coalesce(health_by_segment.red_customers, 0) as bigint) as red_customers,
+        cast(
+            coalesce(health_by_segment.red_customers, 0)
+            + case when monthly_coverage.coverage_status = 'alert' then 1 else 0 end
+            + case when nrr.nrr_tier = 'critical' then 1 else 0 end
+            as bigint
+        ) as alerts,
         12 * expansion.ending_mrr * power(nrr.nrr_pct / 100, 1) as projected_arr_1y,
         12 * expansion.ending_mrr * power(nrr.nrr_pct / 100, 2) as projected_arr_2y,
         12 * expansion.ending_mrr * power(nrr.nrr_pct / 100, 3) as projected_arr_3y

@@ -20,12 +20,12 @@ final as (
         starting_customers,
         starting_customers - retained_customers as churned_customers,
         100 - logo_retention_pct as logo_churn_pct,
-        case dimension_value
+        cast(case dimension_value
             {%- for segment, target in targets.items() %}
                 when '{{ segment }}' then {{ target }}
             {%- endfor %}
             else {{ var('logo_churn_target_default_pct') }}
-        end as logo_churn_target_pct,
+        end as double) as logo_churn_target_pct,
         starting_arr,
         churned_arr,
         cast(churned_arr as double) / cast(starting_arr as double) * 100 as dollar_churn_pct,

@@ -78,7 +78,8 @@ final as (
         churn_quarter,
         dimension_value as segment,
         count(*) as churned_customers,
-        sum(case when reactivation_month is not null then 1 else 0 end) as won_back_customers,
+        cast(sum(case when reactivation_month is not null then 1 else 0 end) as bigint)
+            as won_back_customers,
         avg(case when reactivation_month is not null then 100.0 else 0.0 end)
             as winback_rate_pct,
         sum(churned_arr) as churned_arr,

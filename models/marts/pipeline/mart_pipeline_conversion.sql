@@ -35,8 +35,8 @@ final as (
         stage,
         min(stage_order) as stage_order,
         count(*) as opportunities_reached,
-        sum(case when is_won then 1 else 0 end) as won,
-        sum(case when is_won then 0 else 1 end) as lost,
+        cast(sum(case when is_won then 1 else 0 end) as bigint) as won,
+        cast(sum(case when is_won then 0 else 1 end) as bigint) as lost,
         avg(case when is_won then 100.0 else 0.0 end) as win_rate_pct,
         avg(case when moved_to_next_stage then 100.0 else 0.0 end)
             as next_stage_conversion_pct,
