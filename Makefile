@@ -41,6 +41,7 @@ build-demo: setup
 	$(BIN)/expansion-metrics load seeds/demo
 	$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
 	$(BIN)/dbt docs generate --vars '{as_of_date: $(DEMO_AS_OF_DATE)}' --quiet
+	DBT_PROFILES_DIR=. $(BIN)/mf validate-configs
 
 pytest: setup
 	$(BIN)/pytest python_checks
