@@ -102,6 +102,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_refresh(args: argparse.Namespace) -> int:
+    from expansion_metrics.refresh import RefreshError, refresh
+
+    try:
+        line = refresh(Path(args.raw) if args.raw else None, args.as_of_date)
+    except RefreshError as exc:
+        print(f"expansion-metrics refresh: {exc}", file=sys.stderr)
+        return 1
+    print(line)
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from expansion_metrics.bench import run
+
+    sizes = [int(n) for n in args.sizes.split(",")]
+    results = run(sizes, args.months)
+    return 0 if all(r.build_ok for r in results) else 1
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="expansion-metrics",
@@ -134,6 +154,19 @@ def parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="write the executive dashboard (one HTML file)")
     report.add_argument("--out", default="reports/dashboard.html", help="HTML file to write")
     report.set_defaults(run=_cmd_report)
+
+    refresh = commands.add_parser(
+        "refresh",
+        help="load (optional), build and test a candidate, then publish it atomically",
+    )
+    refresh.add_argument("--raw", help="folder of raw files to load first")
+    refresh.add_argument("--as-of-date", type=_iso_date, help="the as_of_date var")
+    refresh.set_defaults(run=_cmd_refresh)
+
+    bench = commands.add_parser("bench", help="benchmark load and build at growing sizes")
+    bench.add_argument("--sizes", default="10000,100000,1000000", help="customers per run")
+    bench.add_argument("--months", type=_positive, default=36)
+    bench.set_defaults(run=_cmd_bench)
     return root
 
 

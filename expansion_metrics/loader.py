@@ -16,6 +16,7 @@ from expansion_metrics.contract import SQL_TYPES, TABLES, Column, Table
 
 MAX_REPORTED_ERRORS = 20
 _ROW = "_em_row"  # row number column added while validating
+LOAD_LOG = "_load_log"  # raw.<this>: one row per table written by a load, with its time
 
 
 class LoadError(Exception):
@@ -301,6 +302,16 @@ def _replace_raw_tables(con: duckdb.DuckDBPyConnection, selects: dict[str, str])
             elif table.name not in existing:
                 con.execute(_empty_table_sql(table))
                 created.append(table.name)
+        # When each raw table was last written: dbt source freshness reads this log.
+        con.execute(
+            f"create table if not exists raw.{LOAD_LOG} "
+            "(table_name varchar, loaded_at timestamptz, loaded_rows bigint)"
+        )
+        for table_name in [*loaded, *created]:
+            con.execute(
+                f"insert into raw.{LOAD_LOG} values (?, current_timestamp, ?)",
+                [table_name, loaded.get(table_name, 0)],
+            )
         con.execute("commit")
     except duckdb.Error as exc:
         con.execute("rollback")
