@@ -46,7 +46,8 @@ final as (
             {{ dbt.dateadd(
                 'day', -1, dbt.dateadd('month', 1, 'month')
             ) }} as date
-        ) as month_end_date
+        ) as month_end_date,
+        cast({{ dbt.dateadd('month', 1, 'month') }} as date) as next_month
     from months
     where month < month_after_last
 )

@@ -8,10 +8,11 @@ customer_product_months as (
 final as (
     select
         month,
+        next_month,
         customer_id,
         sum(product_mrr) as mrr
     from customer_product_months
-    group by 1, 2
+    group by 1, 2, 3
     having sum(product_mrr) > 0
 )
 

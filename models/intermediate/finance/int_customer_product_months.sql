@@ -47,6 +47,7 @@ countable_items as (
 active_items as (
     select
         calendar_months.month,
+        calendar_months.next_month,
         countable_items.customer_id,
         countable_items.product,
         countable_items.pricing_model,
@@ -66,6 +67,7 @@ active_items as (
 final as (
     select
         month,
+        next_month,
         customer_id,
         product,
         max(pricing_model) as pricing_model,
@@ -73,7 +75,7 @@ final as (
         max(tier_rank) as tier_rank,
         coalesce(sum(quantity), 0) as quantity
     from active_items
-    group by 1, 2, 3
+    group by 1, 2, 3, 4
 )
 
 select * from final

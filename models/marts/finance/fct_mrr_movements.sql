@@ -39,7 +39,7 @@ customer_month_grid as (
 
     select
         customer_id,
-        cast({{ dbt.dateadd('month', 1, 'month') }} as date) as month
+        next_month as month
     from customer_months
 ),
 
@@ -60,7 +60,7 @@ balances as (
         on
             customer_month_grid.customer_id = previous_month.customer_id
             and customer_month_grid.month
-            = cast({{ dbt.dateadd('month', 1, 'previous_month.month') }} as date)
+            = previous_month.next_month
 ),
 
 product_month_grid as (
@@ -75,7 +75,7 @@ product_month_grid as (
     select
         customer_id,
         product,
-        cast({{ dbt.dateadd('month', 1, 'month') }} as date) as month
+        next_month as month
     from customer_product_months
 ),
 
@@ -103,7 +103,7 @@ product_changes as (
             product_month_grid.customer_id = previous_state.customer_id
             and product_month_grid.product = previous_state.product
             and product_month_grid.month
-            = cast({{ dbt.dateadd('month', 1, 'previous_state.month') }} as date)
+            = previous_state.next_month
 ),
 
 classified_product_changes as (
