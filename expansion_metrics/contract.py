@@ -24,6 +24,9 @@ SQL_TYPES: dict[str, str] = {
     "integer": "bigint",
 }
 
+# Amounts are carried as decimal(18, 6) in the models: up to a trillion per row.
+MAX_AMOUNT = 1e12
+
 STAGES: tuple[str, ...] = (
     "Identified",
     "Engaged",
@@ -49,7 +52,7 @@ class Column:
     values: tuple[str, ...] = ()  # allowed values (normalised) for kind == "enum"
     non_negative: bool = False
     positive: bool = False
-    max_value: float | None = None
+    max_value: float | None = None  # largest absolute value accepted
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ TABLES: tuple[Table, ...] = (
             Column("plan_tier", "text"),
             _enum("pricing_model", ("seat", "flat", "usage")),
             Column("quantity", "number", non_negative=True),
-            Column("amount", "number", required=True),
+            Column("amount", "number", required=True, max_value=MAX_AMOUNT),
             Column("currency", "currency", required=True),
             _enum("billing_interval", ("month", "quarter", "year")),
             Column("valid_from", "date", required=True),
@@ -128,7 +131,7 @@ TABLES: tuple[Table, ...] = (
             _enum("opportunity_type", ("new_business", "expansion", "renewal")),
             _enum("expansion_type", ("upsell", "cross_sell", "seat", "usage"), required=False),
             _enum("stage", STAGES),
-            Column("amount", "number", required=True),
+            Column("amount", "number", required=True, max_value=MAX_AMOUNT),
             Column("currency", "currency", required=True),
             Column("created_date", "date", required=True),
             Column("close_date", "date", required=True),
@@ -152,7 +155,7 @@ TABLES: tuple[Table, ...] = (
         (
             Column("fiscal_quarter", "quarter", required=True),
             Column("segment", "text", required=True),
-            Column("target_arr", "number", required=True, non_negative=True),
+            Column("target_arr", "number", required=True, non_negative=True, max_value=MAX_AMOUNT),
         ),
         key=("fiscal_quarter", "segment"),
         description="Expansion ARR target per fiscal quarter and segment, reporting currency.",
@@ -198,7 +201,7 @@ TABLES: tuple[Table, ...] = (
             Column("invoice_id", "id", required=True),
             Column("customer_id", "id", required=True),
             Column("due_date", "date", required=True),
-            Column("amount", "number", required=True),
+            Column("amount", "number", required=True, max_value=MAX_AMOUNT),
             Column("currency", "currency", required=True),
             _enum("status", ("paid", "open", "overdue", "failed")),
         ),

@@ -97,7 +97,10 @@ def _csv_columns(path: Path) -> str:
         header_text = first_line.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LoadError(f"{path.name}, row 0 (header): not UTF-8 text ({exc.reason})") from None
-    header = next(csv.reader([header_text]), [])
+    try:
+        header = next(csv.reader([header_text.rstrip("\r\n")]), [])
+    except csv.Error as exc:
+        raise LoadError(f"{path.name}, row 0 (header): not a CSV header ({exc})") from None
     if not header or all(not h.strip() for h in header):
         raise LoadError(f"{path.name}, row 0 (header): the header row is empty")
     pairs = ", ".join(f"{_literal(h)}: 'VARCHAR'" for h in header)
@@ -186,7 +189,9 @@ def validate(
             if column.positive:
                 checks.append((f"{value} <= 0", "must be greater than zero"))
             if column.max_value is not None:
-                checks.append((f"{value} > {column.max_value}", f"is above {column.max_value:g}"))
+                checks.append(
+                    (f"abs({value}) > {column.max_value}", f"is beyond ±{column.max_value:g}")
+                )
         if column.kind == "enum":
             allowed = ", ".join(_literal(v) for v in column.values)
             norm = f"replace(replace(lower({text}), '-', '_'), ' ', '_')"
