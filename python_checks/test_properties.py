@@ -1,0 +1,256 @@
+"""Properties of the metrics under random subscription histories (hypothesis).
+
+One hypothesis example is a batch of random customer histories (random products, tiers,
+quantities, prices, currencies, billing intervals, mid-month and back-to-back changes,
+overlapping add-ons, churn and reactivation). Each batch goes through the real loader
+and dbt build three times: as drawn, with every date shifted by whole months, and with
+every amount multiplied by a constant. CI runs PROPERTY_BATCHES (default 1) batches of
+PROPERTY_CUSTOMERS (default 60) customers; raise both for a longer run, e.g.
+`PROPERTY_BATCHES=20 .venv/bin/pytest python_checks/test_properties.py`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import build_warehouse, write_table
+from hypothesis import HealthCheck, Phase, assume, given, seed, settings
+from hypothesis import strategies as st
+
+BATCHES = int(os.environ.get("PROPERTY_BATCHES", "1"))
+CUSTOMERS = int(os.environ.get("PROPERTY_CUSTOMERS", "60"))
+AS_OF = date(2026, 6, 30)
+SHIFT_MONTHS = 5
+SCALE = Decimal(3)
+MONTHS_IN = {"month": 1, "quarter": 3, "year": 12}
+RATES = {"USD": {}, "EUR": {}, "GBP": {}}
+for year in (2023, 2024, 2025, 2026, 2027):
+    for month in range(1, 13):
+        RATES["EUR"][date(year, month, 1)] = Decimal("1.05") + Decimal(month) / 100
+        RATES["GBP"][date(year, month, 1)] = Decimal("1.20") + Decimal(year - 2023) / 50
+PRODUCTS = {"platform": "seat", "analytics": "flat", "automation": "seat", "api": "usage"}
+TIERS = ["starter", "professional", "enterprise"]
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, day.day)  # days are 1-28: always valid
+
+
+days = st.builds(date, st.integers(2024, 2026), st.integers(1, 12), st.integers(1, 28)).filter(
+    lambda d: d <= AS_OF
+)
+
+
+@st.composite
+def item_chain(draw: st.DrawFn) -> list[dict[str, object]]:
+    """An item and its back-to-back successors (a change closes one version, opens the next)."""
+    product = draw(st.sampled_from(sorted(PRODUCTS)))
+    pricing = PRODUCTS[product]
+    interval = "month" if pricing == "usage" else draw(st.sampled_from(sorted(MONTHS_IN)))
+    start = draw(days)
+    versions = []
+    for _ in range(draw(st.integers(1, 3))):
+        # The next change: none (still active), or a day 0-18 months on (possibly inside
+        # the same month, possibly the same day of a later month).
+        months_on = draw(st.one_of(st.none(), st.integers(0, 18)))
+        end = None
+        if months_on is not None:
+            candidate = add_months(
+                date(start.year, start.month, draw(st.integers(1, 28))), months_on
+            )
+            end = candidate if candidate > start else None
+        versions.append({
+            "product": product, "pricing_model": pricing, "billing_interval": interval,
+            "plan_tier": draw(st.sampled_from(TIERS)) if product == "platform" else None,
+            "quantity": draw(st.integers(0, 50)),
+            "amount": Decimal(draw(st.integers(0, 500_000))) / 100,
+            "valid_from": start, "valid_to": end,
+        })  # fmt: skip
+        if end is None:
+            break
+        start = end  # back to back: the next version starts the day this one ends
+    return versions
+
+
+@st.composite
+def customer_history(draw: st.DrawFn) -> dict[str, object]:
+    return {
+        "segment": draw(st.sampled_from(["enterprise", "mid_market", "smb"])),
+        "industry": draw(st.sampled_from(["healthcare", "retail", "software"])),
+        "region": draw(st.sampled_from(["emea", "apac"])),
+        "currency": draw(st.sampled_from(sorted(RATES))),
+        "chains": draw(st.lists(item_chain(), min_size=1, max_size=4)),
+    }
+
+
+def write_raw(directory: Path, batch: list[dict], shift: int = 0, scale: Decimal = Decimal(1)):
+    customers, items = [], []
+    for n, history in enumerate(batch):
+        customer_id = f"c{n:03d}"
+        customers.append({"customer_id": customer_id, **{k: history[k] for k in
+                          ("segment", "industry", "region")}})  # fmt: skip
+        for chain in history["chains"]:
+            for version in chain:
+                items.append({
+                    **version, "subscription_item_id": f"i{len(items):05d}",
+                    "customer_id": customer_id, "currency": history["currency"],
+                    "amount": version["amount"] * scale,
+                    "valid_from": add_months(version["valid_from"], shift),
+                    "valid_to": version["valid_to"] and add_months(version["valid_to"], shift),
+                })  # fmt: skip
+    rates = [
+        {"currency": c, "month": add_months(m, shift), "rate_to_reporting": r}
+        for c, by_month in RATES.items() for m, r in by_month.items()
+    ]  # fmt: skip
+    write_table(directory, "customers", customers)
+    write_table(directory, "subscription_items", items)
+    write_table(directory, "fx_rates", rates)
+    return directory, items
+
+
+def expected_mrr_by_month(items: list[dict], as_of: date) -> dict[date, Decimal]:
+    """Total active MRR per month, straight from the raw items (independent of the models)."""
+    rate = {c: (by_month[max(m for m in by_month if m <= as_of)] if by_month else Decimal(1))
+            for c, by_month in RATES.items()}  # fmt: skip
+    totals: dict[date, Decimal] = defaultdict(Decimal)
+    month = date(2024, 1, 1)
+    while (end := date.fromordinal(add_months(month, 1).toordinal() - 1)) <= as_of:
+        for item in items:
+            if item["valid_from"] <= end and (item["valid_to"] is None or item["valid_to"] > end):
+                totals[month] += (
+                    Decimal(item["amount"])
+                    * rate[item["currency"]]
+                    / MONTHS_IN[item["billing_interval"]]
+                )
+        month = add_months(month, 1)
+    return {m: v for m, v in totals.items() if v > 0}
+
+
+def query(database: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def check_invariants(database: Path, items: list[dict], as_of: date) -> None:
+    types = ["upsell", "seat", "cross_sell", "usage", "price"]
+    contractions = ["downgrade", "seat_reduction", "product_removal", "usage_decline",
+                    "price_decrease"]  # fmt: skip
+    rows = query(database, "select starting_mrr, new_mrr, reactivation_mrr, expansion_mrr, "
+                 "contraction_mrr, churned_mrr, ending_mrr, "
+                 + ", ".join(f"{t}_mrr" for t in types + contractions)
+                 + " from marts.fct_mrr_movements")  # fmt: skip
+    for start, new, react, exp, con, churn, end, *parts in rows:
+        assert start + new + react + exp - con - churn == end
+        assert sum(parts[:5]) == exp and sum(parts[5:]) == con
+        assert min(start, new, react, exp, con, churn, end, *parts) >= 0
+
+    for nrr, grr, logo, starting, ending in query(
+        database, "select nrr_pct, grr_pct, logo_retention_pct, starting_arr, ending_arr "
+        "from marts.mart_nrr"
+    ):  # fmt: skip
+        assert float(starting) * nrr / 100 == pytest.approx(float(ending), rel=1e-9, abs=1e-6)
+        assert grr <= 100 + 1e-9 and grr <= nrr + 1e-9
+        assert 0 <= logo <= 100
+
+    for table, keys, additive in (
+        ("mart_nrr", "month, window_months",
+         "starting_customers, retained_customers, starting_arr, expansion_arr, "
+         "contraction_arr, churned_arr, ending_arr"),
+        ("mart_expansion", "month",
+         "starting_mrr, new_mrr, reactivation_mrr, expansion_mrr, contraction_mrr, "
+         "churned_mrr, ending_mrr, expanding_customers, upsell_events"),
+    ):  # fmt: skip
+        columns = [c.strip() for c in additive.split(",")]
+        mismatched = query(database, f"""
+            with totals as (select {keys}, {additive} from marts.{table} where dimension = 'all'),
+            sums as (select {keys}, {", ".join(f"sum({c}) as {c}" for c in columns)}
+                     from marts.{table} where dimension = 'segment' group by {keys})
+            select count(*) from totals full join sums using ({keys})
+            where {" or ".join(f"totals.{c} is distinct from sums.{c}" for c in columns)}
+        """)  # fmt: skip
+        assert mismatched == [(0,)], table
+
+    built = dict(query(database, "select month, sum(ending_mrr) from marts.fct_mrr_movements "
+                       "group by 1 having sum(ending_mrr) > 0"))  # fmt: skip
+    expected = expected_mrr_by_month(items, as_of)
+    assert set(built) == set(expected)
+    for month, total in expected.items():
+        # Each item's MRR is rounded to 6 decimals in staging.
+        assert abs(built[month] - total) <= Decimal("0.000001") * (len(items) + 1), month
+
+
+def fct(database: Path, shift: int = 0) -> dict[tuple, tuple]:
+    out = {}
+    for month, customer, movement, *amounts in query(
+        database, "select month, customer_id, movement_type, starting_mrr, new_mrr, "
+        "reactivation_mrr, expansion_mrr, contraction_mrr, churned_mrr, ending_mrr, "
+        "upsell_mrr, seat_mrr, cross_sell_mrr, usage_mrr, price_mrr, downgrade_mrr "
+        "from marts.fct_mrr_movements"
+    ):  # fmt: skip
+        out[(add_months(month, -shift), customer)] = (movement, *amounts)
+    return out
+
+
+def nrr(database: Path, shift: int = 0) -> dict[tuple, tuple]:
+    return {
+        (add_months(m, -shift), w, d, v): rest
+        for m, w, d, v, *rest in query(
+            database, "select month, window_months, dimension, dimension_value, nrr_pct, "
+            "grr_pct, logo_retention_pct, starting_arr from marts.mart_nrr"
+        )
+    }  # fmt: skip
+
+
+# No shrinking: each example costs three dbt builds; a failure prints the batch as drawn.
+# A fixed seed (not derandomize, whose first draw is the simplest batch) keeps CI
+# reproducible while drawing varied histories; PROPERTY_SEED picks another.
+@seed(int(os.environ.get("PROPERTY_SEED", "20261123")))
+@settings(max_examples=BATCHES, deadline=None, database=None, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@given(batch=st.lists(customer_history(), min_size=CUSTOMERS, max_size=CUSTOMERS))
+def test_metric_properties_hold_for_random_histories(tmp_path_factory, batch):
+    root = tmp_path_factory.mktemp("properties")
+    raw, items = write_raw(root / "raw", batch)
+    # Skip degenerate batches (hypothesis draws the simplest one first): the builds are dear.
+    assume(len(items) >= 1.5 * len(batch))
+    assume(sum(1 for i in items if i["amount"] > 0) >= len(batch))
+    base = build_warehouse(raw, root / "base.duckdb", AS_OF.isoformat())
+    check_invariants(base, items, AS_OF)
+    seen = {m for (m,) in query(base, "select distinct movement_type from marts.fct_mrr_movements")}
+    print(f"\nproperty batch: {len(batch)} customers, {len(items)} items, movements {sorted(seen)}")
+    assert {"new", "expansion", "contraction", "churn"} <= seen  # the batch exercises the bridge
+
+    # Shifting every date (items, fx months, as_of_date) by whole months shifts every
+    # output by the same months and changes no amount.
+    shifted_as_of = date.fromordinal(add_months(date(2026, 7, 1), SHIFT_MONTHS).toordinal() - 1)
+    raw, _ = write_raw(root / "shifted_raw", batch, shift=SHIFT_MONTHS)
+    shifted = build_warehouse(raw, root / "shifted.duckdb", shifted_as_of.isoformat())
+    assert fct(shifted, SHIFT_MONTHS) == fct(base)
+    assert nrr(shifted, SHIFT_MONTHS) == nrr(base)
+
+    # Multiplying every amount by a constant multiplies every amount column and leaves
+    # every percentage unchanged (up to the 6-decimal rounding of item MRR).
+    raw, _ = write_raw(root / "scaled_raw", batch, scale=SCALE)
+    scaled = build_warehouse(raw, root / "scaled.duckdb", AS_OF.isoformat())
+    base_rows, scaled_rows = fct(base), fct(scaled)
+    assert base_rows.keys() == scaled_rows.keys()
+    for key, (movement, *amounts) in base_rows.items():
+        scaled_movement, *scaled_amounts = scaled_rows[key]
+        if all(a > Decimal("0.00001") for a in amounts if a):  # rounding can't flip a status
+            assert scaled_movement == movement, key
+        for a, b in zip(amounts, scaled_amounts, strict=True):
+            assert abs(b - a * SCALE) <= Decimal("0.00002"), key
+    base_nrr, scaled_nrr = nrr(base), nrr(scaled)
+    assert base_nrr.keys() == scaled_nrr.keys()
+    for key, (n, g, logo, starting) in base_nrr.items():
+        n2, g2, logo2, starting2 = scaled_nrr[key]
+        assert logo2 == logo
+        if starting > 1:
+            assert n2 == pytest.approx(n, rel=1e-6) and g2 == pytest.approx(g, rel=1e-6)
