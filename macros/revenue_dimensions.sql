@@ -16,17 +16,17 @@
 
 {#-
     Repeats every row of `relation` once for the total (dimension 'all', value 'all') and
-    once per revenue dimension (dimension 'segment', value = the row's segment, ...), so
-    one group by (dimension, dimension_value, ...) gives the total and every cut.
-    Use as the body of a CTE.
+    once per dimension (dimension 'segment', value = the row's segment, ...; by default
+    every revenue dimension), so one group by (dimension, dimension_value, ...) gives the
+    total and every cut. Use as the body of a CTE.
 -#}
-{% macro with_dimension_rows(relation) -%}
+{% macro with_dimension_rows(relation, dimensions=none) -%}
     select
         {{ relation }}.*,
         'all' as dimension,
         'all' as dimension_value
     from {{ relation }}
-    {%- for dimension in revenue_dimensions() %}
+    {%- for dimension in (dimensions or revenue_dimensions()) %}
 
     union all
 

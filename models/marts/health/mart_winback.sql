@@ -60,17 +60,7 @@ churn_events as (
 ),
 
 segment_rows as (
-    select
-        *,
-        segment as dimension_value
-    from churn_events
-
-    union all
-
-    select
-        *,
-        'all' as dimension_value
-    from churn_events
+    {{ with_dimension_rows('churn_events', ['segment']) }}
 ),
 
 final as (

@@ -16,17 +16,7 @@ closed_stages as (
 ),
 
 segment_rows as (
-    select
-        *,
-        segment as dimension_value
-    from closed_stages
-
-    union all
-
-    select
-        *,
-        'all' as dimension_value
-    from closed_stages
+    {{ with_dimension_rows('closed_stages', ['segment']) }}
 ),
 
 final as (
