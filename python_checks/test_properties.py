@@ -249,8 +249,12 @@ def test_metric_properties_hold_for_random_histories(tmp_path_factory, batch):
             assert abs(b - a * SCALE) <= Decimal("0.00002"), key
     base_nrr, scaled_nrr = nrr(base), nrr(scaled)
     assert base_nrr.keys() == scaled_nrr.keys()
+    # Item MRR is rounded to 6 decimals, so a cohort's ARR can be off by 12 x 0.5e-6 per
+    # item; a ratio r = ending / starting then moves by at most that x (1 + r) / starting.
+    arr_error = 12 * 0.5e-6 * len(items) * float(SCALE)
     for key, (n, g, logo, starting) in base_nrr.items():
-        n2, g2, logo2, starting2 = scaled_nrr[key]
+        n2, g2, logo2, _ = scaled_nrr[key]
         assert logo2 == logo
-        if starting > 1:
-            assert n2 == pytest.approx(n, rel=1e-6) and g2 == pytest.approx(g, rel=1e-6)
+        for before, after in ((n, n2), (g, g2)):
+            bound = arr_error * (1 + before / 100) / float(starting) * 100
+            assert abs(after - before) <= bound, (key, before, after, bound)
