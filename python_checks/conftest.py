@@ -73,3 +73,15 @@ def build_warehouse(raw_dir: Path, database: Path, as_of_date: str) -> Path:
         )  # fmt: skip
         assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
     return database
+
+
+# Figures a check wants shown after the run (fuzz counts, property batch sizes), printed
+# in pytest's terminal summary even when output is captured.
+SUMMARY: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if SUMMARY:
+        terminalreporter.section("expansion_metrics figures")
+        for line in SUMMARY:
+            terminalreporter.write_line(line)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import build_warehouse, warehouse_fingerprint, write_table
+from conftest import SUMMARY, build_warehouse, warehouse_fingerprint, write_table
 
 from expansion_metrics.loader import LoadError, load
 from expansion_metrics.settings import PROJECT_DIR
@@ -208,7 +208,7 @@ def test_fuzzed_files_load_or_are_rejected_never_crash(seeded_warehouse: Path, t
         source = GOOD_CUSTOMERS if table == "customers" else GOOD_ITEMS
         _write(directory, table, mutate(source))
         outcomes[name] = (_attempt(directory, seeded_warehouse, tally), expected)
-    print(f"\nfuzz, named cases: {tally}")
+    SUMMARY.append(f"fuzz, named cases: {tally}")
     wrong = {k: v for k, v in outcomes.items() if v[0] != v[1]}
     assert wrong == {}, wrong
     assert tally.crashed == 0
@@ -260,6 +260,6 @@ def test_random_byte_mutations_never_crash(seeded_warehouse: Path, tmp_path: Pat
         _write(directory, "customers" if n % 2 == 0 else "subscription_items", "".join(chars))
         _attempt(directory, seeded_warehouse, tally)
         shutil.rmtree(directory)
-    print(f"\nfuzz, random mutations: {tally}")
+    SUMMARY.append(f"fuzz, random mutations: {tally}")
     assert tally.crashed == 0
     assert tally.loaded > 0 and tally.rejected > 0  # the mutations exercise both paths

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import build_warehouse, write_table
+from conftest import SUMMARY, build_warehouse, write_table
 from hypothesis import HealthCheck, Phase, assume, given, seed, settings
 from hypothesis import strategies as st
 
@@ -224,7 +224,9 @@ def test_metric_properties_hold_for_random_histories(tmp_path_factory, batch):
     base = build_warehouse(raw, root / "base.duckdb", AS_OF.isoformat())
     check_invariants(base, items, AS_OF)
     seen = {m for (m,) in query(base, "select distinct movement_type from marts.fct_mrr_movements")}
-    print(f"\nproperty batch: {len(batch)} customers, {len(items)} items, movements {sorted(seen)}")
+    SUMMARY.append(
+        f"property batch: {len(batch)} customers, {len(items)} items, movements {sorted(seen)}"
+    )
     assert {"new", "expansion", "contraction", "churn"} <= seen  # the batch exercises the bridge
 
     # Shifting every date (items, fx months, as_of_date) by whole months shifts every
