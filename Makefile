@@ -11,7 +11,7 @@ EXPANSION_METRICS_DB ?= $(CURDIR)/data/expansion_metrics.duckdb
 DEMO_AS_OF_DATE := 2026-10-31
 export EXPANSION_METRICS_DB
 
-.PHONY: demo test setup lint build-demo pytest lock clean
+.PHONY: demo test setup lint build-demo pytest lock lock-spark spark-check clean
 
 setup: $(STAMP)
 	@mkdir -p data
@@ -46,12 +46,42 @@ build-demo: setup
 pytest: setup
 	$(BIN)/pytest python_checks
 
-test: lint build-demo pytest
+test: lint build-demo pytest spark-check
+
+# The same project on Apache Spark (dbt-spark, local PySpark session), every mart compared
+# with the DuckDB build of the demo. Its own virtual environment; Java 17 from apt if missing.
+SPARK_VENV := .venv-spark
+SPARK_DIR := $(CURDIR)/data/spark
+SPARK_ENV := EXPANSION_METRICS_SPARK_DIR=$(SPARK_DIR) EXPANSION_METRICS_TARGET=spark
+
+$(SPARK_VENV)/.installed: constraints-spark.txt
+	test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints-spark.txt \
+		'dbt-spark[session]==1.11.0' 'pyspark==4.3.0' 'dbt-core==1.11.16'
+	touch $@
+
+spark-check: setup $(SPARK_VENV)/.installed
+	command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
+	rm -rf $(SPARK_DIR) && mkdir -p $(SPARK_DIR)/tmp $(SPARK_DIR)/parquet
+	EXPANSION_METRICS_DB=$(SPARK_DIR)/reference.duckdb $(BIN)/expansion-metrics load seeds/demo
+	EXPANSION_METRICS_DB=$(SPARK_DIR)/reference.duckdb DBT_TARGET_PATH=$(SPARK_DIR)/duckdb_target \
+		$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
+	$(BIN)/python spark/export_raw.py $(SPARK_DIR)/reference.duckdb $(SPARK_DIR)/parquet
+	$(SPARK_ENV) $(SPARK_VENV)/bin/python spark/load_raw.py $(SPARK_DIR)/parquet
+	$(SPARK_ENV) $(SPARK_VENV)/bin/dbt build --project-dir . --profiles-dir . \
+		--target-path $(SPARK_DIR)/target --log-path $(SPARK_DIR)/logs \
+		--vars '{as_of_date: $(DEMO_AS_OF_DATE)}'
+	$(SPARK_ENV) $(SPARK_VENV)/bin/python spark/export_marts.py $(SPARK_DIR)/marts
+	$(BIN)/python spark/compare_marts.py $(SPARK_DIR)/reference.duckdb $(SPARK_DIR)/marts
 
 # Regenerate the lock after changing a pin in pyproject.toml.
 lock: setup
 	{ echo '# The lock: every package of the environment at an exact version (regenerate with `make lock`).'; \
 	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^expansion.metrics'; } > constraints.txt
+
+lock-spark: $(SPARK_VENV)/.installed
+	{ echo '# The Spark toolchain lock for .venv-spark (make spark-check); regenerate with `make lock-spark`.'; \
+	  $(SPARK_VENV)/bin/python -m pip freeze; } > constraints-spark.txt
 
 clean:
 	rm -rf target logs data

@@ -197,9 +197,9 @@ renewal_candidates as (
         subscription_items.months_in_interval,
         cast(
             floor(
-                {{ dbt.datediff(
+                ({{ dbt.datediff(
                     'subscription_items.valid_from', 'evaluations.evaluation_date', 'month'
-                ) }} / subscription_items.months_in_interval
+                ) }}) / subscription_items.months_in_interval
             ) * subscription_items.months_in_interval as integer
         ) as months_to_period_start
     from evaluations

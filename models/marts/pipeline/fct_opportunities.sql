@@ -45,12 +45,12 @@ final as (
         opportunities.created_date,
         opportunities.close_date,
         {{ fiscal_quarter('opportunities.close_date') }} as close_fiscal_quarter,
-        {{ dbt.datediff(
+        cast({{ dbt.datediff(
             'opportunities.created_date',
             'case when opportunity_snapshots.is_open then ' ~ as_of_date()
             ~ ' else opportunity_snapshots.stage_entered_date end',
             'day'
-        ) }} as days_open
+        ) }} as bigint) as days_open
     from opportunities
     inner join opportunity_snapshots
         on opportunities.opportunity_id = opportunity_snapshots.opportunity_id

@@ -130,7 +130,8 @@ pipeline as (
         {%- for stage in open_stages %}
             sum(case when stage = '{{ stage }}' then arr else 0 end) as {{ stage }}_arr,
         {%- endfor %}
-        sum(case when is_open then arr * win_rate else 0 end) as weighted_pipeline_arr
+        cast(sum(case when is_open then arr * win_rate else 0 end) as double)
+            as weighted_pipeline_arr
     from segment_opportunities
     group by 1, 2, 3, 4
 ),
@@ -191,15 +192,16 @@ measured as (
         grid.quarter_start_date,
         grid.quarter_end_date,
         segment_targets.target_arr,
-        coalesce(pipeline.closed_won_arr, 0) as closed_won_arr,
-        coalesce(pipeline.open_pipeline_arr, 0) as open_pipeline_arr,
+        {#- Sums typed explicitly: engines widen decimal sums differently. -#}
+        cast(coalesce(pipeline.closed_won_arr, 0) as decimal(38, 6)) as closed_won_arr,
+        cast(coalesce(pipeline.open_pipeline_arr, 0) as decimal(38, 6)) as open_pipeline_arr,
         {%- for stage in open_stages %}
-            coalesce(pipeline.{{ stage }}_arr, 0) as {{ stage }}_arr,
+            cast(coalesce(pipeline.{{ stage }}_arr, 0) as decimal(38, 6)) as {{ stage }}_arr,
         {%- endfor %}
         coalesce(pipeline.weighted_pipeline_arr, 0) as weighted_pipeline_arr,
         case
             when grid.quarter_end_date < {{ as_of_date() }}
-                then coalesce(segment_final_outcomes.final_won_arr, 0)
+                then cast(coalesce(segment_final_outcomes.final_won_arr, 0) as decimal(38, 6))
         end as final_won_arr
     from grid
     left join pipeline

@@ -1,0 +1,47 @@
+"""Load raw Parquet files into schema `raw` of the local Spark warehouse (make spark-check).
+
+Run with the Spark virtual environment's Python: the raw tables were validated by the
+project's loader into DuckDB and exported as Parquet, so Spark gets exactly the same rows.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+
+def session(spark_dir: Path) -> SparkSession:
+    return (
+        SparkSession.builder.appName("expansion_metrics_load")
+        .config("spark.sql.warehouse.dir", str(spark_dir / "warehouse"))
+        .config(
+            "spark.hadoop.javax.jdo.option.ConnectionURL",
+            f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true",
+        )
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-Dderby.system.home={spark_dir} -Djava.io.tmpdir={spark_dir / 'tmp'}",
+        )
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.catalogImplementation", "hive")
+        .enableHiveSupport()
+        .getOrCreate()
+    )
+
+
+def main(parquet_dir: Path) -> None:
+    spark_dir = Path(os.environ["EXPANSION_METRICS_SPARK_DIR"])
+    spark = session(spark_dir)
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sql("create database if not exists raw")
+    for path in sorted(parquet_dir.glob("*.parquet")):
+        spark.read.parquet(str(path)).write.mode("overwrite").saveAsTable(f"raw.{path.stem}")
+        print(f"raw.{path.stem}: {spark.table(f'raw.{path.stem}').count()} rows")
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
