@@ -48,7 +48,7 @@ component_scores as (
         case
             when days_to_renewal is not null
                 then
-                    100.0 * least(days_to_renewal, {{ var('health_renewal_days') }})
+                    cast(100 as double) * least(days_to_renewal, {{ var('health_renewal_days') }})
                     / {{ var('health_renewal_days') }}
         end as renewal_score_raw
     from signals

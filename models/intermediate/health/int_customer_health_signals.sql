@@ -97,7 +97,8 @@ support_load as (
                     then 1
                 else 0
             end
-        ) * {{ support_recent }} / {{ support_baseline }}.0 as tickets_baseline_per_period,
+        ) * {{ support_recent }} / cast({{ support_baseline }} as double)
+            as tickets_baseline_per_period,
         sum(
             case
                 when
@@ -250,7 +251,7 @@ final as (
         (usage_trends.recent_key_actions - usage_trends.baseline_key_actions)
         / nullif(usage_trends.baseline_key_actions, 0) * 100 as key_actions_change_pct,
         cast(coalesce(support_load.tickets_recent, 0) as bigint) as tickets_last_30d,
-        support_load.tickets_baseline_per_period as tickets_baseline_per_30d,
+        cast(support_load.tickets_baseline_per_period as double) as tickets_baseline_per_30d,
         cast(coalesce(support_load.high_priority_open_tickets, 0) as bigint)
             as high_priority_open_tickets,
         support_load.customer_id is not null as has_support_data,
@@ -264,8 +265,10 @@ final as (
         cast(latest_usage_limits.usage_quantity as double)
         / latest_usage_limits.usage_limit * 100 as usage_limit_utilization_pct,
         renewals.next_renewal_date,
-        {{ dbt.datediff('evaluations.evaluation_date', 'renewals.next_renewal_date', 'day') }}
-            as days_to_renewal
+        cast(
+            {{ dbt.datediff('evaluations.evaluation_date', 'renewals.next_renewal_date', 'day') }}
+            as bigint
+        ) as days_to_renewal
     from evaluations
     left join usage_trends
         on

@@ -70,7 +70,7 @@ final as (
         count(*) as churned_customers,
         cast(sum(case when reactivation_month is not null then 1 else 0 end) as bigint)
             as won_back_customers,
-        cast(avg(case when reactivation_month is not null then 100.0 else 0.0 end) as double)
+        avg(cast(case when reactivation_month is not null then 100 else 0 end as double))
             as winback_rate_pct,
         sum(churned_arr) as churned_arr,
         coalesce(sum(recovered_arr), 0) as recovered_arr,

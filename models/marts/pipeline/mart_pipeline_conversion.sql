@@ -27,8 +27,8 @@ final as (
         count(*) as opportunities_reached,
         cast(sum(case when is_won then 1 else 0 end) as bigint) as won,
         cast(sum(case when is_won then 0 else 1 end) as bigint) as lost,
-        cast(avg(case when is_won then 100.0 else 0.0 end) as double) as win_rate_pct,
-        cast(avg(case when moved_to_next_stage then 100.0 else 0.0 end) as double)
+        avg(cast(case when is_won then 100 else 0 end as double)) as win_rate_pct,
+        avg(cast(case when moved_to_next_stage then 100 else 0 end as double))
             as next_stage_conversion_pct,
         {{ median('days_in_stage') }} as median_days_in_stage
     from segment_rows

@@ -51,7 +51,8 @@ win_rates as (
     select
         snapshot_dates.snapshot_date,
         closed_stages.stage,
-        avg(case when closed_stages.is_won then 1.0 else 0.0 end) as win_rate
+        {#- In double on every engine: Spark averages decimal literals at a fixed scale. -#}
+        avg(cast(case when closed_stages.is_won then 1 else 0 end as double)) as win_rate
     from snapshot_dates
     inner join closed_stages
         on
