@@ -1,6 +1,7 @@
 # The two commands a newcomer needs:
-#   make demo   set up .venv, load the demo data, build every model and test, say where results are
-#   make test   set up .venv, then lint, build the demo with every dbt test, and run pytest
+#   make demo   set up .venv, load the demo data, build every model and test, write the dashboard
+#   make test   set up .venv, then lint, build the demo with every dbt test (docs, MetricFlow),
+#               run pytest, and build the demo on Spark comparing every mart with DuckDB
 # Both are idempotent. Everything installs into .venv inside the repo; nothing global.
 
 PYTHON ?= python3.11
@@ -33,8 +34,8 @@ demo: setup
 	@echo "  Explore: $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(EXPANSION_METRICS_DB)', read_only=True).sql('show all tables'))\""
 
 lint: setup
-	$(BIN)/ruff check expansion_metrics python_checks
-	$(BIN)/ruff format --check expansion_metrics python_checks
+	$(BIN)/ruff check expansion_metrics python_checks spark
+	$(BIN)/ruff format --check expansion_metrics python_checks spark
 	EXPANSION_METRICS_DB=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint models tests macros analyses
 
 build-demo: setup

@@ -1,4 +1,4 @@
-"""Export every table of schema `marts` in the local Spark warehouse to Parquet (make spark-check)."""
+"""Export every table of schema `marts` in the local Spark warehouse to Parquet."""
 
 from __future__ import annotations
 
