@@ -80,7 +80,8 @@ def _read_as_text(con: duckdb.DuckDBPyConnection, path: Path, scratch: str) -> l
     else:
         source = f"read_parquet({_literal(str(path))})"
     try:
-        con.execute(f"create temp table {scratch} as select * from {source}")
+        # Every column as text, so typed Parquet is validated like CSV.
+        con.execute(f"create temp table {scratch} as select columns(*)::varchar from {source}")
     except duckdb.Error as exc:
         detail = " ".join(line.strip() for line in str(exc).strip().splitlines()[:2])
         raise LoadError(f"{path.name}: cannot be read as {path.suffix[1:]}: {detail}") from exc

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -137,8 +138,9 @@ def _build_candidate(paths: Paths, raw: Path | None, as_of_date: str | None, run
         project,
     )
     (run_dir / "freshness.log").write_text(freshness)
-    if "WARN" in freshness:
-        summary += ", raw data older than the freshness warning"
+    stale = re.findall(r"WARN freshness of (\S+)", freshness)
+    if stale:
+        summary += f", raw data older than the freshness warning: {', '.join(stale)}"
     return summary
 
 

@@ -102,6 +102,21 @@ def test_parquet_files_load_like_csv(tmp_path: Path, warehouse: Path):
     assert result.loaded == {"customers": 2}
 
 
+def test_typed_parquet_is_validated_like_csv(tmp_path: Path, warehouse: Path):
+    """A Parquet file with native types (dates, doubles) loads; a bad value is named."""
+    directory = tmp_path / "typed"
+    directory.mkdir()
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select 'I1' as subscription_item_id, 'C1' as customer_id, 'platform' as product,"
+            " 'seat' as pricing_model, 500.0 as amount, 'USD' as currency, 'month' as "
+            "billing_interval, date '2024-01-15' as valid_from, cast(null as date) as valid_to, "
+            f"-2.0 as quantity) to '{directory / 'subscription_items.parquet'}' (format parquet)"
+        )
+    with pytest.raises(LoadError, match=r"subscription_items\.parquet, row 1, column quantity"):
+        load(directory, warehouse)
+
+
 def test_a_second_load_replaces_tables_and_keeps_others(tmp_path: Path, warehouse: Path):
     load(good_set(tmp_path / "first"), warehouse)
     second = tmp_path / "second"
