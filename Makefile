@@ -47,7 +47,7 @@ build-demo: setup
 pytest: setup
 	$(BIN)/pytest python_checks
 
-test: lint build-demo pytest spark-check
+test: lint build-demo spark-check pytest
 
 # The same project on Apache Spark (dbt-spark, local PySpark session), every mart compared
 # with the DuckDB build of the demo. Its own virtual environment; Java 17 from apt if missing.
