@@ -21,11 +21,7 @@ customer_product_months as (
 ),
 
 cohorts as (
-    select
-        customer_id,
-        min(month) as cohort_month
-    from customer_months
-    group by 1
+    select * from {{ ref('int_customer_cohorts') }}
 ),
 
 customer_month_grid as (

@@ -17,11 +17,7 @@ customer_months as (
 ),
 
 cohort_assignments as (
-    select
-        customer_months.customer_id,
-        min(customer_months.month) as cohort_month
-    from customer_months
-    group by 1
+    select * from {{ ref('int_customer_cohorts') }}
 ),
 
 cohort_customers as (
