@@ -32,41 +32,18 @@ last_month as (
     select max(month) as month from reporting_months
 ),
 
+health_rows as (
+    {{ with_dimension_rows('health', ['segment']) }}
+),
+
 health_by_segment as (
     select
         month,
-        segment,
+        dimension_value as segment,
+        count(*) as customers,
         sum(arr_at_risk) as arr_at_risk,
         sum(case when health_status = 'red' then 1 else 0 end) as red_customers
-    from health
-    group by 1, 2
-
-    union all
-
-    select
-        month,
-        'all' as segment,
-        sum(arr_at_risk) as arr_at_risk,
-        sum(case when health_status = 'red' then 1 else 0 end) as red_customers
-    from health
-    group by 1, 2
-),
-
-customer_counts as (
-    select
-        month,
-        segment,
-        count(*) as customers
-    from health
-    group by 1, 2
-
-    union all
-
-    select
-        month,
-        'all' as segment,
-        count(*) as customers
-    from health
+    from health_rows
     group by 1, 2
 ),
 
@@ -100,7 +77,7 @@ final as (
         nrr.grr_pct as ttm_grr_pct,
         nrr.logo_retention_pct as ttm_logo_retention_pct,
         12 * expansion.ending_mrr as arr,
-        coalesce(customer_counts.customers, 0) as customers,
+        coalesce(health_by_segment.customers, 0) as customers,
         coalesce(health_by_segment.arr_at_risk, 0) as arr_at_risk,
         cast(coalesce(health_by_segment.red_customers, 0) as bigint) as red_customers,
         cast(
@@ -125,10 +102,6 @@ final as (
         on
             expansion.month = health_by_segment.month
             and expansion.dimension_value = health_by_segment.segment
-    left join customer_counts
-        on
-            expansion.month = customer_counts.month
-            and expansion.dimension_value = customer_counts.segment
 )
 
 select * from final
