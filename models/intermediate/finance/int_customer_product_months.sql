@@ -1,47 +1,25 @@
 {#-
     Product state of a customer at the end of each month: the items active on the
     month's last day (valid_from <= month_end_date and valid_to empty or later).
+    Incremental: a refresh recomputes only the months from int_mrr_refresh_window on.
 -#}
+-- depends_on: {{ ref('int_mrr_refresh_window') }}
+{%- set recompute_from = mrr_recompute_from() %}
+
 with
 
-subscription_items as (
-    select * from {{ ref('stg_billing__subscription_items') }}
-),
-
-customers as (
-    select * from {{ ref('stg_billing__customers') }}
-),
-
-plan_tiers as (
-    select * from {{ ref('plan_tiers') }}
+countable_items as (
+    select * from {{ ref('int_countable_subscription_items') }}
+    {%- if recompute_from is not none %}
+        where valid_to is null or valid_to > {{ recompute_from }}
+    {%- endif %}
 ),
 
 calendar_months as (
     select * from {{ ref('int_calendar_months') }}
-),
-
-countable_items as (
-    {#- Quarantined items (unknown customer, no fx rate) stay out of MRR. -#}
-    select
-        subscription_items.customer_id,
-        subscription_items.product,
-        subscription_items.pricing_model,
-        subscription_items.quantity,
-        subscription_items.mrr,
-        subscription_items.valid_from,
-        subscription_items.valid_to,
-        plan_tiers.tier_rank
-    from subscription_items
-    inner join customers
-        on subscription_items.customer_id = customers.customer_id
-    left join plan_tiers
-        on subscription_items.plan_tier = plan_tiers.plan_tier
-    where
-        subscription_items.mrr is not null
-        and (
-            {{ var('include_usage_in_mrr') }}
-            or not subscription_items.is_usage
-        )
+    {%- if recompute_from is not none %}
+        where month >= {{ recompute_from }}
+    {%- endif %}
 ),
 
 active_items as (

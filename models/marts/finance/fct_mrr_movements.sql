@@ -1,7 +1,11 @@
 {#-
     The MRR bridge: one row per customer per reporting month where starting or ending
     MRR is above 0. Definitions are in _finance__models.yml and the README.
+    Incremental: a refresh recomputes only the months from int_mrr_refresh_window on,
+    reading the month before for starting MRR.
 -#}
+{%- set recompute_from = mrr_recompute_from() %}
+
 with
 
 customers as (
@@ -10,14 +14,23 @@ customers as (
 
 reporting_months as (
     select * from {{ ref('int_reporting_months') }}
+    {%- if recompute_from is not none %}
+        where month >= {{ recompute_from }}
+    {%- endif %}
 ),
 
 customer_months as (
     select * from {{ ref('int_customer_months') }}
+    {%- if recompute_from is not none %}
+        where next_month >= {{ recompute_from }}
+    {%- endif %}
 ),
 
 customer_product_months as (
     select * from {{ ref('int_customer_product_months') }}
+    {%- if recompute_from is not none %}
+        where next_month >= {{ recompute_from }}
+    {%- endif %}
 ),
 
 cohorts as (
@@ -65,6 +78,9 @@ product_month_grid as (
         product,
         month
     from customer_product_months
+    {%- if recompute_from is not none %}
+        where month >= {{ recompute_from }}
+    {%- endif %}
 
     union
 
