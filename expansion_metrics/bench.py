@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -44,6 +44,13 @@ class SizeResult:
     slowest_models: list[tuple[str, float]] = field(default_factory=list)
     fct_mrr_movements_rows: int = 0
     build_ok: bool = True
+    # Incremental refresh after one more month arrives (`dbt build`, all tests): with the
+    # fx rates unchanged, and when that month also brings new fx rates (which restate the
+    # constant-currency MRR of every non-USD item).
+    incremental_seconds: float | None = None
+    incremental_window: str = ""
+    incremental_fx_seconds: float | None = None
+    incremental_fx_window: str = ""
 
 
 def _dataset(customers: int, months: int) -> tuple[Path, float | None]:
@@ -90,6 +97,40 @@ def _timings() -> tuple[float, float, list[tuple[str, float]]]:
     return models, tests, per_model[:5]
 
 
+def _window(database: Path) -> str:
+    with duckdb.connect(str(database), read_only=True) as con:
+        query = "select * from intermediate.int_mrr_refresh_window"
+        first, reason = con.execute(query).fetchone()  # type: ignore[misc]
+    return f"{reason} (from {first})"
+
+
+def _incremental(raw: Path, database: Path) -> tuple[float, str, float, str]:
+    """Time incremental builds after the full one: one more month without, then with, fx.
+
+    The warehouse is first rebuilt as of the month before AS_OF_DATE without that last
+    month's fx rates (untimed); then built as of AS_OF_DATE (one more month: the window
+    starts at the new month); then the month's fx rates are loaded and it is built again.
+    """
+    last_month = AS_OF_DATE[:8] + "01"
+    previous_day = (date.fromisoformat(last_month) - timedelta(days=1)).isoformat()
+    rates = (raw / "fx_rates.csv").read_text().splitlines(keepends=True)
+    earlier = BENCH_DIR / "fx_without_last_month"
+    earlier.mkdir(exist_ok=True)
+    (earlier / "fx_rates.csv").write_text(
+        "".join([rates[0], *(r for r in rates[1:] if f",{last_month}," not in r)])
+    )
+    _run(["load", str(earlier)], database)
+    _run(["build", "--as-of-date", previous_day], database)
+    month_seconds, _, _ = _run(["build", "--as-of-date", AS_OF_DATE], database)
+    month_window = _window(database)
+    with_rates = BENCH_DIR / "fx_with_last_month"
+    with_rates.mkdir(exist_ok=True)
+    (with_rates / "fx_rates.csv").write_text("".join(rates))
+    _run(["load", str(with_rates)], database)
+    fx_seconds, _, _ = _run(["build", "--as-of-date", AS_OF_DATE], database)
+    return round(month_seconds, 2), month_window, round(fx_seconds, 2), _window(database)
+
+
 def bench_size(customers: int, months: int) -> SizeResult:
     raw, generate_seconds = _dataset(customers, months)
     database = BENCH_DIR / f"warehouse_{customers}_{months}.duckdb"
@@ -112,6 +153,10 @@ def bench_size(customers: int, months: int) -> SizeResult:
         round(build_seconds, 2), round(peak_mb, 1), round(models, 2), round(tests, 2),
         slowest, fct_rows, code == 0,
     )  # fmt: skip
+    if code == 0:
+        incremental = _incremental(raw, database)
+        result.incremental_seconds, result.incremental_window = incremental[:2]
+        result.incremental_fx_seconds, result.incremental_fx_window = incremental[2:]
     print(json.dumps(asdict(result)), flush=True)
     return result
 
@@ -141,8 +186,9 @@ def write_results(results: list[SizeResult]) -> None:
     )  # fmt: skip
     lines = [
         "| customers | months | raw rows | load s | build s (all models + tests) | models s | "
-        "tests s | peak RSS MB | fct_mrr_movements rows | slowest models (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "tests s | peak RSS MB | fct_mrr_movements rows | slowest models (s) | "
+        "incremental s: one more month | incremental s: its fx rates too |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         slowest = ", ".join(f"{name} {s}" for name, s in r.slowest_models)
@@ -150,7 +196,8 @@ def write_results(results: list[SizeResult]) -> None:
             f"| {r.customers:,} | {r.months} | {r.raw_rows:,} | {r.load_seconds} | "
             f"{r.build_seconds}{'' if r.build_ok else ' (failed)'} | {r.models_seconds} | "
             f"{r.tests_seconds} | {r.build_peak_rss_mb:,.0f} | {r.fct_mrr_movements_rows:,} | "
-            f"{slowest} |"
+            f"{slowest} | {r.incremental_seconds} ({r.incremental_window}) | "
+            f"{r.incremental_fx_seconds} ({r.incremental_fx_window}) |"
         )
     text = RESULTS_MD.read_text() if RESULTS_MD.exists() else "# Benchmarks\n"
     marker = "<!-- results -->"
