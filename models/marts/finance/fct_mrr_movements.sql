@@ -37,64 +37,29 @@ cohorts as (
     select * from {{ ref('int_customer_cohorts') }}
 ),
 
-customer_month_grid as (
-    {#- A month where the customer ends above 0, and the month after (its starting MRR). -#}
-    select
-        customer_id,
-        month
-    from customer_months
-
-    union
-
-    select
-        customer_id,
-        next_month as month
-    from customer_months
-),
-
 balances as (
+    {#-
+        A customer's MRR at the end of the month beside its MRR at the end of the month
+        before: one row wherever either is above 0 (the month after the last month above
+        0 is the churn month).
+    -#}
     select
-        customer_month_grid.customer_id,
-        customer_month_grid.month,
+        coalesce(this_month.customer_id, previous_month.customer_id) as customer_id,
+        coalesce(this_month.month, previous_month.next_month) as month,
         coalesce(previous_month.mrr, 0) as starting_mrr,
         coalesce(this_month.mrr, 0) as ending_mrr
-    from customer_month_grid
-    inner join reporting_months
-        on customer_month_grid.month = reporting_months.month
-    left join customer_months as this_month
+    from customer_months as this_month
+    full outer join customer_months as previous_month
         on
-            customer_month_grid.customer_id = this_month.customer_id
-            and customer_month_grid.month = this_month.month
-    left join customer_months as previous_month
-        on
-            customer_month_grid.customer_id = previous_month.customer_id
-            and customer_month_grid.month
-            = previous_month.next_month
-),
-
-product_month_grid as (
-    select
-        customer_id,
-        product,
-        month
-    from customer_product_months
-    {%- if recompute_from is not none %}
-        where month >= {{ recompute_from }}
-    {%- endif %}
-
-    union
-
-    select
-        customer_id,
-        product,
-        next_month as month
-    from customer_product_months
+            this_month.customer_id = previous_month.customer_id
+            and this_month.month = previous_month.next_month
 ),
 
 product_changes as (
+    {#- The same for each product, with its tier, quantity and pricing model. -#}
     select
-        product_month_grid.customer_id,
-        product_month_grid.month,
+        coalesce(this_state.customer_id, previous_state.customer_id) as customer_id,
+        coalesce(this_state.month, previous_state.next_month) as month,
         coalesce(previous_state.product_mrr, 0) as starting_product_mrr,
         coalesce(this_state.product_mrr, 0) as ending_product_mrr,
         coalesce(this_state.product_mrr, 0)
@@ -104,18 +69,12 @@ product_changes as (
         coalesce(previous_state.quantity, 0) as starting_quantity,
         coalesce(this_state.quantity, 0) as ending_quantity,
         coalesce(this_state.pricing_model, previous_state.pricing_model) as pricing_model
-    from product_month_grid
-    left join customer_product_months as this_state
+    from customer_product_months as this_state
+    full outer join customer_product_months as previous_state
         on
-            product_month_grid.customer_id = this_state.customer_id
-            and product_month_grid.product = this_state.product
-            and product_month_grid.month = this_state.month
-    left join customer_product_months as previous_state
-        on
-            product_month_grid.customer_id = previous_state.customer_id
-            and product_month_grid.product = previous_state.product
-            and product_month_grid.month
-            = previous_state.next_month
+            this_state.customer_id = previous_state.customer_id
+            and this_state.product = previous_state.product
+            and this_state.month = previous_state.next_month
 ),
 
 classified_product_changes as (
@@ -181,6 +140,8 @@ statuses as (
             else 'flat'
         end as movement_type
     from balances
+    inner join reporting_months
+        on balances.month = reporting_months.month
     inner join cohorts
         on balances.customer_id = cohorts.customer_id
 ),
