@@ -1,17 +1,20 @@
-"""Incremental refresh of the MRR chain equals a full build, back-dated changes included.
+"""Incremental refresh equals a full build, back-dated changes included.
 
-One warehouse is built incrementally through four loads of the demo data; after each, its
-marts must equal those of a fresh full build of the same raw data, and the month the
-incremental run recomputed from must be the one the definitions give (computed here from
-the raw files, not read from the project):
+One warehouse is built incrementally through five loads of the demo data; after each, its
+marts (and the incremental intermediate tables) must equal those of a fresh full build of
+the same raw data, and the months the MRR and health chains recomputed from must be the
+ones the definitions give (computed here from the raw files, not read from the project):
 
-1. September: the demo without October's items and fx rates, as of 2026-09-30 (first build:
-   every month).
+1. September: the demo without October's items and fx rates, as of 2026-09-30 (first
+   build: every month, both chains).
 2. October arrives (its items, not yet its fx rates) together with an add-on item
-   back-dated to 2025-06-12: recompute from June 2025, not from the start.
-3. October's fx rates arrive: every non-USD item's constant-currency MRR moves, so the
-   run recomputes from the first month of a non-USD item.
-4. An existing customer moves segment: every month.
+   back-dated to 2025-06-12: both chains recompute from June 2025, not from the start.
+3. October's fx rates arrive: every non-USD item's constant-currency MRR moves, so both
+   chains recompute from the first month a non-USD item counts in.
+4. An existing customer moves segment: the MRR chain recomputes every month (segment is
+   on every fct_mrr_movements row); the health chain nothing.
+5. A support ticket back-dated to 2026-03-10: the health chain recomputes from March
+   2026; the MRR chain nothing (its window starts after the last month).
 """
 
 from __future__ import annotations
@@ -22,17 +25,20 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 DEMO = Path(__file__).resolve().parents[1] / "seeds" / "demo"
-CHAIN = [
+INCREMENTAL = [
     "intermediate.int_customer_product_months",
     "intermediate.int_customer_months",
+    "intermediate.int_customer_health_signals",
+    "intermediate.int_customer_health_scores",
 ]
+NOTHING = date(9999, 12, 1)
 
 
 def read(table: str, folder: Path = DEMO) -> list[dict[str, str]]:
@@ -47,15 +53,12 @@ def write(folder: Path, table: str, rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
-def raw_folder(root: Path, name: str, items: list[dict[str, str]],
-               fx_rates: list[dict[str, str]],
-               customers: list[dict[str, str]] | None = None) -> Path:  # fmt: skip
+def raw_folder(root: Path, name: str, **tables: list[dict[str, str]]) -> Path:
+    """The demo data with the given tables replaced."""
     folder = root / name
     shutil.copytree(DEMO, folder)
-    write(folder, "subscription_items", items)
-    write(folder, "fx_rates", fx_rates)
-    if customers is not None:
-        write(folder, "customers", customers)
+    for table, rows in tables.items():
+        write(folder, table, rows)
     return folder
 
 
@@ -80,7 +83,7 @@ def contents(database: Path) -> dict[str, list[tuple[object, ...]]]:
         ]
         return {
             table: con.execute(f"select * from {table} order by all").fetchall()
-            for table in marts + CHAIN
+            for table in marts + INCREMENTAL
         }
 
 
@@ -95,20 +98,33 @@ def same_row(got: tuple[object, ...], want: tuple[object, ...]) -> bool:
     )
 
 
-def window(database: Path) -> tuple[date, str]:
+def windows(database: Path) -> tuple[date, date, str]:
+    """(MRR chain's first recomputed month, health chain's, MRR window reason)."""
     with duckdb.connect(str(database), read_only=True) as con:
-        row = con.execute("select * from intermediate.int_mrr_refresh_window").fetchone()
-    assert row is not None
-    return row[0], row[1]
+        mrr = con.execute("select * from intermediate.int_mrr_refresh_window").fetchone()
+        health = con.execute("select * from intermediate.int_health_refresh_window").fetchone()
+    assert mrr is not None and health is not None
+    return mrr[0], health[0], mrr[1]
 
 
 def month_of(day: str) -> date:
     return date.fromisoformat(day).replace(day=1)
 
 
+def first_counted_month(item: dict[str, str]) -> date | None:
+    """The first month an item is active on the last day of (None: never)."""
+    first = month_of(item["valid_from"])
+    last_day = (first.replace(year=first.year + 1, month=1) if first.month == 12
+                else first.replace(month=first.month + 1)) - timedelta(days=1)  # fmt: skip
+    ends = item["valid_to"]
+    return first if not ends or date.fromisoformat(ends) > last_day else None
+
+
 @pytest.fixture(scope="module")
-def steps(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Path, str, date]]:
-    """(name, raw folder, as_of_date, expected first recomputed month) per load."""
+def steps(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> list[tuple[str, Path, str, date, date]]:
+    """(name, raw folder, as_of_date, first month the MRR / health chain recomputes)."""
     root = tmp_path_factory.mktemp("incremental")
     items, fx_rates, customers = read("subscription_items"), read("fx_rates"), read("customers")
     known = {c["customer_id"] for c in customers}
@@ -125,38 +141,51 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, Path, str
         "valid_from": "2025-06-12", "valid_to": "2026-02-01",
     }  # fmt: skip
     october_items = [*items, backdated]
-    first_non_usd = min(
-        month_of(i["valid_from"])
-        for i in october_items
-        if i["currency"] != "USD" and i["customer_id"] in known
-    )
+    # Step 3 moves the constant rate of every non-USD currency: every non-USD item's MRR
+    # changes, so the MRR chain recomputes from the month of the earliest such item's
+    # valid_from, and customer MRR (hence the health evaluations) from the first month a
+    # non-USD item counts in (the first month-end it is active on).
+    non_usd = [i for i in october_items if i["currency"] != "USD" and i["customer_id"] in known]
+    mrr_fx_from = min(month_of(i["valid_from"]) for i in non_usd)
+    health_fx_from = min(m for i in non_usd if (m := first_counted_month(i)) is not None)
     moved = [dict(c) for c in customers]
     moved[0]["segment"] = "enterprise" if moved[0]["segment"] != "enterprise" else "smb"
+    tickets = read("support_tickets")
+    late_ticket = {
+        **tickets[0], "ticket_id": "LATE-TICKET-1", "customer_id": customer,
+        "created_at": "2026-03-10", "priority": "urgent", "status": "open",
+    }  # fmt: skip
     return [
-        ("september", raw_folder(root, "september", september_items, september_rates),
-         "2026-09-30", date(1900, 1, 1)),
-        ("october", raw_folder(root, "october", october_items, september_rates),
-         "2026-10-31", date(2025, 6, 1)),
-        ("october fx", raw_folder(root, "october_fx", october_items, fx_rates),
-         "2026-10-31", first_non_usd),
-        ("segment", raw_folder(root, "segment", october_items, fx_rates, moved),
-         "2026-10-31", date(1900, 1, 1)),
+        ("september", raw_folder(root, "september", subscription_items=september_items,
+                                 fx_rates=september_rates),
+         "2026-09-30", date(1900, 1, 1), date(1900, 1, 1)),
+        ("october", raw_folder(root, "october", subscription_items=october_items,
+                               fx_rates=september_rates),
+         "2026-10-31", date(2025, 6, 1), date(2025, 6, 1)),
+        ("october fx", raw_folder(root, "october_fx", subscription_items=october_items),
+         "2026-10-31", mrr_fx_from, health_fx_from),
+        ("segment", raw_folder(root, "segment", subscription_items=october_items,
+                               customers=moved),
+         "2026-10-31", date(1900, 1, 1), NOTHING),
+        ("late ticket", raw_folder(root, "late_ticket", subscription_items=october_items,
+                                   customers=moved, support_tickets=[*tickets, late_ticket]),
+         "2026-10-31", date(2026, 11, 1), date(2026, 3, 1)),
     ]  # fmt: skip
 
 
 def test_incremental_refresh_equals_full_build(steps, tmp_path: Path):
     incremental = tmp_path / "incremental.duckdb"
     recomputed_from = []
-    for name, raw, as_of_date, expected_window in steps:
+    for name, raw, as_of_date, mrr_from, health_from in steps:
         cli(incremental, "load", str(raw))
         cli(incremental, "build", "--as-of-date", as_of_date)
         full = tmp_path / f"full_{name.replace(' ', '_')}.duckdb"
         cli(full, "load", str(raw))
         cli(full, "build", "--as-of-date", as_of_date)
 
-        first_month, reason = window(incremental)
-        recomputed_from.append((name, first_month, reason))
-        assert first_month == expected_window, (name, first_month, reason)
+        got_windows = windows(incremental)
+        recomputed_from.append(got_windows)
+        assert got_windows[:2] == (mrr_from, health_from), (name, got_windows)
 
         got, want = contents(incremental), contents(full)
         assert set(got) == set(want)
@@ -164,6 +193,6 @@ def test_incremental_refresh_equals_full_build(steps, tmp_path: Path):
             assert len(got[table]) == len(want[table]), f"{name}: {table} row count"
             for got_row, want_row in zip(got[table], want[table], strict=True):
                 assert same_row(got_row, want_row), f"{name}: {table}: {got_row} != {want_row}"
-    # The partial path was taken where it should be: only the back-dated month onwards.
     assert recomputed_from[1][2] == "subscription items changed"
     assert recomputed_from[3][2] == "customer attributes changed: every month"
+    assert recomputed_from[4][2] == "new months only"

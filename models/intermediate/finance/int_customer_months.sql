@@ -2,14 +2,14 @@
     Customer MRR at the end of each month (sum over products), where it is above 0.
     Incremental: a refresh recomputes only the months from int_mrr_refresh_window on.
 -#}
-{%- set recompute_from = mrr_recompute_from() %}
+{%- set first_month = recompute_from('mrr') %}
 
 with
 
 customer_product_months as (
     select * from {{ ref('int_customer_product_months') }}
-    {%- if recompute_from is not none %}
-        where month >= {{ recompute_from }}
+    {%- if first_month is not none %}
+        where month >= {{ first_month }}
     {%- endif %}
 ),
 

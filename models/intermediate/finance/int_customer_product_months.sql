@@ -4,21 +4,21 @@
     Incremental: a refresh recomputes only the months from int_mrr_refresh_window on.
 -#}
 -- depends_on: {{ ref('int_mrr_refresh_window') }}
-{%- set recompute_from = mrr_recompute_from() %}
+{%- set first_month = recompute_from('mrr') %}
 
 with
 
 countable_items as (
     select * from {{ ref('int_countable_subscription_items') }}
-    {%- if recompute_from is not none %}
-        where valid_to is null or valid_to > {{ recompute_from }}
+    {%- if first_month is not none %}
+        where valid_to is null or valid_to > {{ first_month }}
     {%- endif %}
 ),
 
 calendar_months as (
     select * from {{ ref('int_calendar_months') }}
-    {%- if recompute_from is not none %}
-        where month >= {{ recompute_from }}
+    {%- if first_month is not none %}
+        where month >= {{ first_month }}
     {%- endif %}
 ),
 

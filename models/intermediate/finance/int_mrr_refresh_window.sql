@@ -1,16 +1,15 @@
 {#-
     The first month an incremental run of the MRR chain must recompute (one row): the
-    current inputs against the state the last complete run saved (macros/mrr_refresh.sql).
+    current inputs against the state the last complete run saved
+    (macros/incremental_refresh.sql).
 -#}
-{%- set previous_items = mrr_refresh_state('items') %}
-{%- set previous_customers = mrr_refresh_state('customers') %}
-{%- set previous_build = mrr_refresh_state('build') %}
+{%- set previous_customers = saved_refresh_state('mrr', 'customers') %}
+{%- set previous_build = saved_refresh_state('mrr', 'build') %}
+{%- set has_state = previous_customers is not none
+    and previous_build is not none
+    and saved_refresh_state('mrr', 'items') is not none %}
 
 with
-
-countable_items as (
-    select * from {{ ref('int_countable_subscription_items') }}
-),
 
 customers as (
     select
@@ -25,15 +24,6 @@ calendar_months as (
     select * from {{ ref('int_calendar_months') }}
 ),
 
-previous_items as (
-    {%- if previous_items is none %}
-        select * from countable_items
-        where 1 = 0
-    {%- else %}
-        select * from {{ previous_items }}
-    {%- endif %}
-),
-
 previous_customers as (
     {%- if previous_customers is none %}
         select * from customers
@@ -45,7 +35,7 @@ previous_customers as (
 
 previous_build as (
     {#- No saved state (first build, or a run that never rebuilt the whole chain). -#}
-    {%- if previous_items is none or previous_customers is none or previous_build is none %}
+    {%- if not has_state %}
         select
             cast(null as date) as last_month,
             cast(null as date) as next_month
@@ -54,31 +44,14 @@ previous_build as (
     {%- endif %}
 ),
 
-changed_items as (
-    {#- Added, removed or edited items (an edit shows as its old and its new row). -#}
-    (
-        select * from countable_items
-        except
-        select * from previous_items
-    )
-
-    union all
-
-    (
-        select * from previous_items
-        except
-        select * from countable_items
-    )
-),
-
 item_changes as (
-    select
-        cast(
-            {{ dbt.date_trunc(
-                'month', 'min(least(valid_from, coalesce(valid_to, valid_from)))'
-            ) }} as date
-        ) as first_changed_month
-    from changed_items
+    {#- Added, removed or edited items: from the month of their earliest date. -#}
+    {{ first_changed_month(
+        'mrr',
+        'items',
+        ref('int_countable_subscription_items'),
+        'least(valid_from, coalesce(valid_to, valid_from))'
+    ) }}
 ),
 
 customer_changes as (

@@ -2,12 +2,17 @@
     The 0-100 health score: a weighted average of the components that have data (a
     component without data is left out and the remaining weights rescale, as Gainsight
     does with unscored measures). No component at all: no score, status unknown.
+    Incremental: a refresh recomputes only the months from int_health_refresh_window on.
 -#}
+{%- set first_month = recompute_from('health') %}
 {%- set components = ['usage', 'support', 'payments', 'relationship', 'renewal'] %}
 with
 
 signals as (
     select * from {{ ref('int_customer_health_signals') }}
+    {%- if first_month is not none %}
+        where month >= {{ first_month }}
+    {%- endif %}
 ),
 
 component_scores as (

@@ -1,7 +1,10 @@
 {#-
     Health signals of each evaluated customer on its evaluation date D. Windows end on D
     (inclusive) and are set by vars: "the last 30 days" is D-29 .. D.
+    Incremental: a refresh recomputes only the months from int_health_refresh_window on.
 -#}
+-- depends_on: {{ ref('int_health_refresh_window') }}
+{%- set first_month = recompute_from('health') %}
 {%- set recent = var('health_usage_recent_days') | int %}
 {%- set baseline = var('health_usage_baseline_days') | int %}
 {%- set support_recent = var('health_support_recent_days') | int %}
@@ -11,6 +14,9 @@ with
 
 evaluations as (
     select * from {{ ref('int_health_evaluations') }}
+    {%- if first_month is not none %}
+        where month >= {{ first_month }}
+    {%- endif %}
 ),
 
 product_usage as (

@@ -4,7 +4,7 @@
     Incremental: a refresh recomputes only the months from int_mrr_refresh_window on,
     reading the month before for starting MRR.
 -#}
-{%- set recompute_from = mrr_recompute_from() %}
+{%- set first_month = recompute_from('mrr') %}
 
 with
 
@@ -14,22 +14,22 @@ customers as (
 
 reporting_months as (
     select * from {{ ref('int_reporting_months') }}
-    {%- if recompute_from is not none %}
-        where month >= {{ recompute_from }}
+    {%- if first_month is not none %}
+        where month >= {{ first_month }}
     {%- endif %}
 ),
 
 customer_months as (
     select * from {{ ref('int_customer_months') }}
-    {%- if recompute_from is not none %}
-        where next_month >= {{ recompute_from }}
+    {%- if first_month is not none %}
+        where next_month >= {{ first_month }}
     {%- endif %}
 ),
 
 customer_product_months as (
     select * from {{ ref('int_customer_product_months') }}
-    {%- if recompute_from is not none %}
-        where next_month >= {{ recompute_from }}
+    {%- if first_month is not none %}
+        where next_month >= {{ first_month }}
     {%- endif %}
 ),
 
