@@ -15,34 +15,41 @@
     month, which is always right.
 -#}
 
-{#- chain -> window model, models, and the state to save: name -> (model, select list). -#}
+{#-
+    chain -> its window model, its models, and the state saved after a complete run:
+    name -> [model, select list, date of a row]. With a date, only a hash of each row and
+    its date are kept (first_changed_month compares them); without, the rows themselves.
+-#}
 {%- macro incremental_chains() -%}
+    {%- set item_dates = 'least(valid_from, coalesce(valid_to, valid_from))' %}
     {{ return({
         'mrr': {
             'window': 'int_mrr_refresh_window',
             'models': ['int_customer_product_months', 'int_customer_months', 'fct_mrr_movements'],
             'state': {
-                'items': ['int_countable_subscription_items', '*'],
-                'customers': ['stg_billing__customers', 'customer_id, segment, industry, region'],
+                'items': ['int_countable_subscription_items', '*', item_dates],
+                'customers': ['stg_billing__customers',
+                              'customer_id, segment, industry, region', none],
                 'build': ['int_calendar_months',
-                          'max(month) as last_month, max(next_month) as next_month'],
+                          'max(month) as last_month, max(next_month) as next_month', none],
             },
         },
         'health': {
             'window': 'int_health_refresh_window',
             'models': ['int_customer_health_signals', 'int_customer_health_scores'],
             'state': {
-                'evaluations': ['int_health_evaluations', '*'],
-                'usage': ['stg_product__product_usage', '*'],
-                'tickets': ['stg_support__support_tickets', '*'],
-                'invoices': ['stg_billing__invoices', '*'],
-                'nps': ['stg_crm__nps_responses', '*'],
-                'events': ['stg_crm__account_events', '*'],
+                'evaluations': ['int_health_evaluations', '*', 'evaluation_date'],
+                'usage': ['stg_product__product_usage', '*', 'usage_date'],
+                'tickets': ['stg_support__support_tickets', '*', 'created_date'],
+                'invoices': ['stg_billing__invoices', '*', 'due_date'],
+                'nps': ['stg_crm__nps_responses', '*', 'responded_date'],
+                'events': ['stg_crm__account_events', '*', 'event_date'],
                 'renewal_items': ['stg_billing__subscription_items',
                                   'subscription_item_id, customer_id, valid_from, valid_to, '
-                                  ~ 'months_in_interval'],
+                                  ~ 'months_in_interval', item_dates],
                 'build': ['int_reporting_months',
-                          "max(month) as last_month, '" ~ health_settings() ~ "' as health_settings"],
+                          "max(month) as last_month, '" ~ health_settings()
+                          ~ "' as health_settings", none],
             },
         },
     }) }}
@@ -118,22 +125,31 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- Each row of `relation` (its `columns`) as a hash of the row and the row's date. -#}
+{%- macro hashed_rows(relation, columns, row_date) -%}
+    select
+        hash(hashed) as row_hash,
+        cast({{ row_date }} as date) as row_date
+    from (select {{ columns }} from {{ relation }}) as hashed
+{%- endmacro %}
+
 {#-
-    Body of a CTE with one column, first_changed_month: the first month whose rows differ
-    between the relation `current` (its `columns`) and the state `name` of `chain` saved
-    by the last complete run (added, removed or edited rows; an edit shows as its old and
-    its new row). `month_of` is the SQL of a row's date. Null without saved state (the
-    window model then recomputes every month) or when nothing changed.
+    Body of a CTE with one column, first_changed_month: the first month with a row that
+    differs between the relation `current` and the state `name` of `chain` saved by the
+    last complete run (an added, removed or edited row; an edit shows as its old and its
+    new row; rows are compared by a 64-bit hash of all their columns). Null without
+    saved state (the window model then recomputes every month) or when nothing changed.
 -#}
-{%- macro first_changed_month(chain, name, current, month_of, columns='*') -%}
+{%- macro first_changed_month(chain, name, current) -%}
     {%- set previous = saved_refresh_state(chain, name) %}
+    {%- set model, columns, row_date = incremental_chains()[chain]['state'][name] %}
     {%- if previous is none %}
         select cast(null as date) as first_changed_month
     {%- else %}
-        select cast(min({{ dbt.date_trunc('month', month_of) }}) as date) as first_changed_month
+        select cast({{ dbt.date_trunc('month', 'min(row_date)') }} as date) as first_changed_month
         from (
             (
-                select {{ columns }} from {{ current }}
+                {{ hashed_rows(current, columns, row_date) }}
                 except
                 select * from {{ previous }}
             )
@@ -143,7 +159,7 @@
             (
                 select * from {{ previous }}
                 except
-                select {{ columns }} from {{ current }}
+                {{ hashed_rows(current, columns, row_date) }}
             )
         ) as changed_rows
     {%- endif %}
@@ -167,9 +183,15 @@
         {%- endfor %}
         {%- if complete | length == spec['models'] | length + 1 %}
             {%- for name, source in spec['state'].items() %}
+                {%- set model, columns, row_date = source %}
+                {%- if row_date is none %}
+                    {%- set rows = 'select ' ~ columns ~ ' from ' ~ model_relation(model) %}
+                {%- else %}
+                    {%- set rows = hashed_rows(model_relation(model), columns, row_date) %}
+                {%- endif %}
                 {%- do statements.append(
                     'create or replace table ' ~ refresh_state_relation(chain, name)
-                    ~ ' as select ' ~ source[1] ~ ' from ' ~ model_relation(source[0])
+                    ~ ' as ' ~ rows
                 ) %}
             {%- endfor %}
         {%- endif %}

@@ -46,12 +46,7 @@ previous_build as (
 
 item_changes as (
     {#- Added, removed or edited items: from the month of their earliest date. -#}
-    {{ first_changed_month(
-        'mrr',
-        'items',
-        ref('int_countable_subscription_items'),
-        'least(valid_from, coalesce(valid_to, valid_from))'
-    ) }}
+    {{ first_changed_month('mrr', 'items', ref('int_countable_subscription_items')) }}
 ),
 
 customer_changes as (

@@ -31,48 +31,32 @@ previous_build as (
 
 evaluation_changes as (
     {#- New months, a moved as_of_date, MRR restated (new fx rates, changed items). -#}
-    {{ first_changed_month(
-        'health', 'evaluations', ref('int_health_evaluations'), 'evaluation_date'
-    ) }}
+    {{ first_changed_month('health', 'evaluations', ref('int_health_evaluations')) }}
 ),
 
 usage_changes as (
-    {{ first_changed_month(
-        'health', 'usage', ref('stg_product__product_usage'), 'usage_date'
-    ) }}
+    {{ first_changed_month('health', 'usage', ref('stg_product__product_usage')) }}
 ),
 
 ticket_changes as (
-    {{ first_changed_month(
-        'health', 'tickets', ref('stg_support__support_tickets'), 'created_date'
-    ) }}
+    {{ first_changed_month('health', 'tickets', ref('stg_support__support_tickets')) }}
 ),
 
 invoice_changes as (
-    {{ first_changed_month('health', 'invoices', ref('stg_billing__invoices'), 'due_date') }}
+    {{ first_changed_month('health', 'invoices', ref('stg_billing__invoices')) }}
 ),
 
 nps_changes as (
-    {{ first_changed_month(
-        'health', 'nps', ref('stg_crm__nps_responses'), 'responded_date'
-    ) }}
+    {{ first_changed_month('health', 'nps', ref('stg_crm__nps_responses')) }}
 ),
 
 event_changes as (
-    {{ first_changed_month(
-        'health', 'events', ref('stg_crm__account_events'), 'event_date'
-    ) }}
+    {{ first_changed_month('health', 'events', ref('stg_crm__account_events')) }}
 ),
 
 renewal_item_changes as (
     {#- Term items give the next renewal date while they are active. -#}
-    {{ first_changed_month(
-        'health',
-        'renewal_items',
-        ref('stg_billing__subscription_items'),
-        'least(valid_from, coalesce(valid_to, valid_from))',
-        columns='subscription_item_id, customer_id, valid_from, valid_to, months_in_interval'
-    ) }}
+    {{ first_changed_month('health', 'renewal_items', ref('stg_billing__subscription_items')) }}
 ),
 
 first_changes as (
