@@ -10,7 +10,6 @@ import json
 import math
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -51,6 +50,7 @@ class SizeResult:
     incremental_window: str = ""
     incremental_fx_seconds: float | None = None
     incremental_fx_window: str = ""
+    load_peak_rss_mb: float | None = None
 
 
 def _dataset(customers: int, months: int) -> tuple[Path, float | None]:
@@ -66,20 +66,21 @@ def _dataset(customers: int, months: int) -> tuple[Path, float | None]:
 
 
 def _run(command: list[str], database: Path) -> tuple[float, float, int]:
-    """Run a CLI command in a child; return (seconds, peak RSS MB of the child, exit code)."""
+    """Run a CLI command in a child; return (seconds, peak RSS MB of that child, exit code)."""
     env = {**os.environ, "EXPANSION_METRICS_DB": str(database), "DBT_TARGET_PATH": str(TARGET)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    done = subprocess.run(
+    with subprocess.Popen(
         [sys.executable, "-m", "expansion_metrics.cli", *command],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    ) as child:  # fmt: skip
+        output = child.stdout.read() if child.stdout else ""
+        # wait4 gives this child's own resource use (ru_maxrss in KB on Linux).
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if done.returncode != 0:
-        print(done.stdout[-3000:], done.stderr[-3000:], file=sys.stderr)
-    # ru_maxrss of children is the largest child so far (KB on Linux).
-    return seconds, max(peak, before) / 1024, done.returncode
+    if child.returncode != 0:
+        print(output[-6000:], file=sys.stderr)
+    return seconds, usage.ru_maxrss / 1024, child.returncode
 
 
 def _timings() -> tuple[float, float, list[tuple[str, float]]]:
@@ -135,7 +136,7 @@ def bench_size(customers: int, months: int) -> SizeResult:
     raw, generate_seconds = _dataset(customers, months)
     database = BENCH_DIR / f"warehouse_{customers}_{months}.duckdb"
     database.unlink(missing_ok=True)
-    load_seconds, _, _ = _run(["load", str(raw)], database)
+    load_seconds, load_peak_mb, _ = _run(["load", str(raw)], database)
     build_seconds, peak_mb, code = _run(["build", "--as-of-date", AS_OF_DATE], database)
     models, tests, slowest = _timings()
     with duckdb.connect(str(database), read_only=True) as con:
@@ -153,6 +154,7 @@ def bench_size(customers: int, months: int) -> SizeResult:
         round(build_seconds, 2), round(peak_mb, 1), round(models, 2), round(tests, 2),
         slowest, fct_rows, code == 0,
     )  # fmt: skip
+    result.load_peak_rss_mb = round(load_peak_mb, 1)
     if code == 0:
         incremental = _incremental(raw, database)
         result.incremental_seconds, result.incremental_window = incremental[:2]

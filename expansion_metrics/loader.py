@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from expansion_metrics import settings
 from expansion_metrics.contract import SQL_TYPES, TABLES, Column, Table
 
 MAX_REPORTED_ERRORS = 20
@@ -264,7 +265,7 @@ def load(directory: Path, database: Path) -> LoadResult:
 
     database.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(database))
+        con = duckdb.connect(str(database), config=settings.duckdb_config())
     except duckdb.Error as exc:
         raise LoadError(f"{database}: cannot open the warehouse: {exc}") from exc
     try:

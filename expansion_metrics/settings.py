@@ -15,3 +15,14 @@ def database_path() -> Path:
     """The DuckDB warehouse file: $EXPANSION_METRICS_DB, else data/expansion_metrics.duckdb."""
     configured = os.environ.get("EXPANSION_METRICS_DB")
     return Path(configured).expanduser().resolve() if configured else DEFAULT_DATABASE
+
+
+def duckdb_config() -> dict[str, str]:
+    """DuckDB's memory cap, threads and spill folder, from the same variables as the profile."""
+    return {
+        "memory_limit": os.environ.get("EXPANSION_METRICS_MEMORY_LIMIT", "6GB"),
+        "threads": os.environ.get("EXPANSION_METRICS_THREADS", "2"),
+        "temp_directory": os.environ.get(
+            "EXPANSION_METRICS_TEMP_DIR", str(PROJECT_DIR / "data" / "duckdb_tmp")
+        ),
+    }
