@@ -104,6 +104,16 @@
     )) }}
 {%- endmacro %}
 
+{#- True when every state table of `chain` was saved (none off DuckDB and at parse time). -#}
+{%- macro has_refresh_state(chain) -%}
+    {%- for name in incremental_chains()[chain]['state'] %}
+        {%- if saved_refresh_state(chain, name) is none %}
+            {{ return(false) }}
+        {%- endif %}
+    {%- endfor %}
+    {{ return(true) }}
+{%- endmacro %}
+
 {#-
     In an incremental run of a model of `chain`: a date literal for the first month to
     recompute (from the chain's window model). Otherwise none: compute every month.
@@ -177,11 +187,8 @@
     {%- endfor %}
     {%- set statements = [] %}
     {%- for chain, spec in incremental_chains().items() %}
-        {%- set complete = [] %}
-        {%- for name in spec['models'] + [spec['window']] if name in rebuilt %}
-            {%- do complete.append(name) %}
-        {%- endfor %}
-        {%- if complete | length == spec['models'] | length + 1 %}
+        {%- set not_rebuilt = (spec['models'] + [spec['window']]) | reject('in', rebuilt) | list %}
+        {%- if not_rebuilt | length == 0 %}
             {%- for name, source in spec['state'].items() %}
                 {%- set model, columns, row_date = source %}
                 {%- if row_date is none %}

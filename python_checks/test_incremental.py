@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import shutil
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import build_warehouse
 
 DEMO = Path(__file__).resolve().parents[1] / "seeds" / "demo"
 INCREMENTAL = [
@@ -60,15 +58,6 @@ def raw_folder(root: Path, name: str, **tables: list[dict[str, str]]) -> Path:
     for table, rows in tables.items():
         write(folder, table, rows)
     return folder
-
-
-def cli(database: Path, *args: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "expansion_metrics.cli", *args],
-        env={**os.environ, "EXPANSION_METRICS_DB": str(database)},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
 
 
 def contents(database: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -177,11 +166,8 @@ def test_incremental_refresh_equals_full_build(steps, tmp_path: Path):
     incremental = tmp_path / "incremental.duckdb"
     recomputed_from = []
     for name, raw, as_of_date, mrr_from, health_from in steps:
-        cli(incremental, "load", str(raw))
-        cli(incremental, "build", "--as-of-date", as_of_date)
-        full = tmp_path / f"full_{name.replace(' ', '_')}.duckdb"
-        cli(full, "load", str(raw))
-        cli(full, "build", "--as-of-date", as_of_date)
+        build_warehouse(raw, incremental, as_of_date)
+        full = build_warehouse(raw, tmp_path / f"full_{name.replace(' ', '_')}.duckdb", as_of_date)
 
         got_windows = windows(incremental)
         recomputed_from.append(got_windows)

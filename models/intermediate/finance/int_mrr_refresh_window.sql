@@ -3,11 +3,7 @@
     current inputs against the state the last complete run saved
     (macros/incremental_refresh.sql).
 -#}
-{%- set previous_customers = saved_refresh_state('mrr', 'customers') %}
-{%- set previous_build = saved_refresh_state('mrr', 'build') %}
-{%- set has_state = previous_customers is not none
-    and previous_build is not none
-    and saved_refresh_state('mrr', 'items') is not none %}
+{%- set has_state = has_refresh_state('mrr') %}
 
 with
 
@@ -25,22 +21,22 @@ calendar_months as (
 ),
 
 previous_customers as (
-    {%- if previous_customers is none %}
+    {%- if has_state %}
+        select * from {{ saved_refresh_state('mrr', 'customers') }}
+    {%- else %}
         select * from customers
         where 1 = 0
-    {%- else %}
-        select * from {{ previous_customers }}
     {%- endif %}
 ),
 
 previous_build as (
     {#- No saved state (first build, or a run that never rebuilt the whole chain). -#}
-    {%- if not has_state %}
+    {%- if has_state %}
+        select * from {{ saved_refresh_state('mrr', 'build') }}
+    {%- else %}
         select
             cast(null as date) as last_month,
             cast(null as date) as next_month
-    {%- else %}
-        select * from {{ previous_build }}
     {%- endif %}
 ),
 

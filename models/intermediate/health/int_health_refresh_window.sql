@@ -4,13 +4,7 @@
     (macros/incremental_refresh.sql). A signal row dated D can change only evaluations on
     or after D, so the window starts at the month of the earliest changed row of any input.
 -#}
-{%- set previous_build = saved_refresh_state('health', 'build') %}
-{%- set state = namespace(complete=previous_build is not none) %}
-{%- for name in ['evaluations', 'usage', 'tickets', 'invoices', 'nps', 'events', 'renewal_items'] %}
-    {%- if saved_refresh_state('health', name) is none %}
-        {%- set state.complete = false %}
-    {%- endif %}
-{%- endfor %}
+{%- set has_state = has_refresh_state('health') %}
 
 with
 
@@ -20,8 +14,8 @@ reporting_months as (
 
 previous_build as (
     {#- No saved state (first build, or a run that never rebuilt the whole chain). -#}
-    {%- if state.complete %}
-        select * from {{ previous_build }}
+    {%- if has_state %}
+        select * from {{ saved_refresh_state('health', 'build') }}
     {%- else %}
         select
             cast(null as date) as last_month,
