@@ -135,6 +135,27 @@ def worked_examples() -> RawSet:
     for n in range(1, 10):
         small = raw.customer(f"l{n}", "ex8")
         raw.item(small, 10_000, "2024-12-01", "2025-02-01" if n == 1 else None)
+
+    # 9. Mixed pricing models inside one product (monthly items, amount = MRR): each
+    #    change is classified by the item that changed, not by one model for the product.
+    #    m1: seats 10 -> 15 (+500) in March while its usage add-on stays at 200: seat.
+    #    m2: a flat add-on (quantity 1, 100) beside 10 seats from April: price; removed
+    #    in June: price_decrease. m3: in March seats 10 -> 15 (+500) and usage 200 -> 250
+    #    (+50) together: 500 seat and 50 usage; in May usage alone 250 -> 150: usage_decline.
+    m1, m2, m3 = (raw.customer(c, "ex9") for c in ("m1", "m2", "m3"))
+    seats = {"pricing_model": "seat", "interval": "month"}
+    usage = {"pricing_model": "usage", "interval": "month"}
+    flat = {"pricing_model": "flat", "interval": "month"}
+    raw.item(m1, 1_000, "2024-12-01", "2025-03-01", quantity=10, **seats)
+    raw.item(m1, 1_500, "2025-03-01", quantity=15, **seats)
+    raw.item(m1, 200, "2024-12-01", **usage)
+    raw.item(m2, 1_000, "2024-12-01", quantity=10, **seats)
+    raw.item(m2, 100, "2025-04-01", "2025-06-01", quantity=1, **flat)
+    raw.item(m3, 1_000, "2024-12-01", "2025-03-01", quantity=10, **seats)
+    raw.item(m3, 1_500, "2025-03-01", quantity=15, **seats)
+    raw.item(m3, 200, "2024-12-01", "2025-03-01", **usage)
+    raw.item(m3, 250, "2025-03-01", "2025-05-01", **usage)
+    raw.item(m3, 150, "2025-05-01", **usage)
     return raw
 
 
@@ -254,3 +275,30 @@ def test_90_pct_logo_retention_with_110_pct_nrr(marts):
     assert row["logo"] == pytest.approx(90.0, abs=1e-9)
     assert row["nrr"] == pytest.approx(110.0, abs=1e-6)
     assert row["grr"] == pytest.approx((1_090_000 - 10_000) / 1_090_000 * 100, abs=1e-6)
+
+
+def movement_types(con: duckdb.DuckDBPyConnection, customer_id: str, month: str):
+    """The customer's non-zero change types in the month, as {type: MRR}."""
+    types = ["upsell", "seat", "cross_sell", "usage", "price", "downgrade", "seat_reduction",
+             "product_removal", "usage_decline", "price_decrease"]  # fmt: skip
+    columns = ", ".join(f"{t}_mrr" for t in types)
+    row = con.execute(
+        f"select {columns} from marts.fct_mrr_movements where customer_id = ? and month = ?",
+        [customer_id, month],
+    ).fetchone()
+    assert row is not None, f"no fct_mrr_movements row for {customer_id} {month}"
+    return {t: float(v) for t, v in zip(types, row, strict=True) if v != 0}
+
+
+def test_mixed_pricing_models_in_one_product_are_classified_by_the_item_that_changed(marts):
+    # m1: 5 more seats beside a flat usage add-on: all of the +500 is seat.
+    assert movement_types(marts, "m1", "2025-03-01") == {"seat": 500.0}
+    # m2: a flat add-on appears in a seat product (seats unchanged): price, not seat.
+    # It ends on 2025-06-01 (valid_to is exclusive: last counted on May 31), so June
+    # shows price_decrease, not seat_reduction.
+    assert movement_types(marts, "m2", "2025-04-01") == {"price": 100.0}
+    assert movement_types(marts, "m2", "2025-05-01") == {}
+    assert movement_types(marts, "m2", "2025-06-01") == {"price_decrease": 100.0}
+    # m3: seats and usage move together, each by its own type; later usage alone.
+    assert movement_types(marts, "m3", "2025-03-01") == {"seat": 500.0, "usage": 50.0}
+    assert movement_types(marts, "m3", "2025-05-01") == {"usage_decline": 100.0}

@@ -1,6 +1,7 @@
 {#-
     Product state of a customer at the end of each month: the items active on the
-    month's last day (valid_from <= month_end_date and valid_to empty or later).
+    month's last day (valid_from <= month_end_date and valid_to empty or later), with
+    the product's MRR split by the pricing model of its items.
     Incremental: a refresh recomputes only the months from int_mrr_refresh_window on.
 -#}
 -- depends_on: {{ ref('int_mrr_refresh_window') }}
@@ -43,15 +44,26 @@ active_items as (
 ),
 
 final as (
+    {#-
+        One product can hold items of different pricing models (a usage add-on beside
+        seats): their MRR and the seat count are kept apart, so a change is classified
+        by the items that changed.
+    -#}
     select
         month,
         next_month,
         customer_id,
         product,
-        max(pricing_model) as pricing_model,
         sum(mrr) as product_mrr,
-        max(tier_rank) as tier_rank,
-        coalesce(sum(quantity), 0) as quantity
+        {%- for pricing_model in ['seat', 'usage', 'flat'] %}
+            sum(
+                case when pricing_model = '{{ pricing_model }}' then mrr else 0 end
+            ) as {{ pricing_model }}_priced_mrr,
+        {%- endfor %}
+        coalesce(
+            sum(case when pricing_model = 'seat' then quantity end), 0
+        ) as seats,
+        max(tier_rank) as tier_rank
     from active_items
     group by 1, 2, 3, 4
 )

@@ -56,7 +56,10 @@ balances as (
 ),
 
 product_changes as (
-    {#- The same for each product, with its tier, quantity and pricing model. -#}
+    {#-
+        The same for each product, with its tier, seats and MRR by pricing model
+        (int_customer_product_months).
+    -#}
     select
         coalesce(this_state.customer_id, previous_state.customer_id) as customer_id,
         coalesce(this_state.month, previous_state.next_month) as month,
@@ -66,9 +69,14 @@ product_changes as (
         - coalesce(previous_state.product_mrr, 0) as product_delta,
         previous_state.tier_rank as starting_tier_rank,
         this_state.tier_rank as ending_tier_rank,
-        coalesce(previous_state.quantity, 0) as starting_quantity,
-        coalesce(this_state.quantity, 0) as ending_quantity,
-        coalesce(this_state.pricing_model, previous_state.pricing_model) as pricing_model
+        coalesce(this_state.seats, 0)
+        - coalesce(previous_state.seats, 0) as seats_delta,
+    {%- for pricing_model in ['seat', 'usage', 'flat'] %}
+        coalesce(this_state.{{ pricing_model }}_priced_mrr, 0)
+        - coalesce(previous_state.{{ pricing_model }}_priced_mrr, 0)
+            as {{ pricing_model }}_priced_delta
+        {{- ',' if not loop.last }}
+    {%- endfor %}
     from customer_product_months as this_state
     full outer join customer_product_months as previous_state
         on
@@ -77,36 +85,72 @@ product_changes as (
             and this_state.month = previous_state.next_month
 ),
 
-classified_product_changes as (
-    {#- First matching rule wins, for increases and for decreases. -#}
+product_change_scopes as (
+    {#-
+        A product that appears, disappears or changes tier in the direction of its
+        change is classified as a whole; otherwise by its items' pricing models.
+    -#}
+    select
+        *,
+        coalesce(
+            starting_product_mrr = 0
+            or ending_product_mrr = 0
+            or (product_delta > 0 and ending_tier_rank > starting_tier_rank)
+            or (product_delta < 0 and ending_tier_rank < starting_tier_rank),
+            false
+        ) as is_whole_product_change
+    from product_changes
+),
+
+whole_product_changes as (
     select
         customer_id,
         month,
         case
-            when product_delta > 0
-                then case
-                    when starting_product_mrr = 0 then 'cross_sell'
-                    when ending_tier_rank > starting_tier_rank then 'upsell'
-                    when
-                        pricing_model = 'seat' and ending_quantity > starting_quantity
-                        then 'seat'
-                    when pricing_model = 'usage' then 'usage'
-                    else 'price'
-                end
-            when product_delta < 0 then
-                case
-                    when ending_product_mrr = 0 then 'product_removal'
-                    when ending_tier_rank < starting_tier_rank then 'downgrade'
-                    when
-                        pricing_model = 'seat' and ending_quantity < starting_quantity
-                        then 'seat_reduction'
-                    when pricing_model = 'usage' then 'usage_decline'
-                    else 'price_decrease'
-                end
+            when starting_product_mrr = 0 then 'cross_sell'
+            when ending_product_mrr = 0 then 'product_removal'
+            when product_delta > 0 then 'upsell'
+            else 'downgrade'
         end as change_type,
         abs(product_delta) as change_mrr
-    from product_changes
-    where product_delta != 0
+    from product_change_scopes
+    where is_whole_product_change and product_delta != 0
+),
+
+item_changes as (
+    {#-
+        Each pricing model's part of the product moves by its own rule: seat items ->
+        seat / seat_reduction when the seat count moved the same way, else price /
+        price_decrease; usage items -> usage / usage_decline; flat items -> price /
+        price_decrease.
+    -#}
+    {%- for pricing_model in ['seat', 'usage', 'flat'] %}
+        {%- set delta = pricing_model ~ '_priced_delta' %}
+        select
+            customer_id,
+            month,
+            case
+                {%- if pricing_model == 'seat' %}
+                    when {{ delta }} > 0 and seats_delta > 0 then 'seat'
+                    when {{ delta }} < 0 and seats_delta < 0 then 'seat_reduction'
+                {%- elif pricing_model == 'usage' %}
+                    when {{ delta }} > 0 then 'usage'
+                    when {{ delta }} < 0 then 'usage_decline'
+                {%- endif %}
+                when {{ delta }} > 0 then 'price'
+                else 'price_decrease'
+            end as change_type,
+            abs({{ delta }}) as change_mrr
+        from product_change_scopes
+        where not is_whole_product_change and {{ delta }} != 0
+        {{ 'union all' if not loop.last }}
+    {%- endfor %}
+),
+
+classified_product_changes as (
+    select * from whole_product_changes
+    union all
+    select * from item_changes
 ),
 
 product_movements as (
