@@ -4,11 +4,18 @@ Charts are inline SVG written here (no chart library, nothing fetched at view ti
 the only script is a few lines that switch the cohort heat map between cuts. Every text
 that comes from the data goes through `esc` (html.escape), so a customer named
 `<script>...</script>` is shown as text and runs nothing.
+
+Nothing the build decides is repeated here: the reporting currency and every threshold
+line come from `marts.mart_reporting_settings` (the vars of the build that wrote the
+marts), and statuses and tiers from the marts' own columns (`coverage_status`,
+`nrr_tier`, `health_status`). Only presentation lives here: colours, wording and the
+symbol of a few common currencies.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,31 +27,117 @@ import duckdb
 WIDTH, HEIGHT = 760, 280
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 20, 20, 50
 COLOURS = ["#2563eb", "#16a34a", "#f59e0b", "#9333ea", "#dc2626", "#0891b2"]
-TIER_BANDS = [  # (low, high, label, colour) in NRR %
-    (0, 90, "critical", "#fee2e2"),
-    (90, 100, "needs improvement", "#fef3c7"),
-    (100, 120, "strong", "#dcfce7"),
-    (120, 1000, "world class", "#bbf7d0"),
-]
+TIER_COLOURS = {  # nrr_tier values of mart_nrr, lowest first
+    "critical": "#fee2e2",
+    "needs_improvement": "#fef3c7",
+    "strong": "#dcfce7",
+    "world_class": "#bbf7d0",
+}
 EXPANSION_TYPES = ["upsell", "seat", "cross_sell", "usage", "price"]
+# Presentation only: the symbol shown before an amount. A currency not listed is shown by
+# its ISO code after the amount ("1,234 CHF").
+CURRENCY_SYMBOLS = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "INR": "₹",
+    "KRW": "₩",
+    "CNY": "CN¥",
+    "CAD": "CA$",
+    "AUD": "A$",
+    "NZD": "NZ$",
+    "BRL": "R$",
+    "MXN": "MX$",
+}
 
 
 def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def money(value: float | None) -> str:
+def money(value: float | None, currency: str) -> str:
+    """An amount in `currency` (ISO code), shortened to K / M: $1.50M, €980, 1,234 CHF."""
     if value is None:
         return "n/a"
     value = float(value)
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    number = f"{value:,.0f}"
     for unit, size in (("M", 1e6), ("K", 1e3)):
-        if abs(value) >= size:
-            return f"${value / size:,.2f}{unit}"
-    return f"${value:,.0f}"
+        if value >= size:
+            number = f"{value / size:,.2f}{unit}"
+            break
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency}"
+
+
+def money_axis_format(currency: str) -> str:
+    """A str.format pattern for whole amounts on an axis: ${:,.0f} or {:,.0f} CHF."""
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{{:,.0f}}" if symbol else f"{{:,.0f}} {currency}"
 
 
 def pct(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{float(value):.{digits}f}%"
+
+
+def number(value: float) -> str:
+    """A threshold as written in the vars: 2.5, 3, 1, 70."""
+    return f"{float(value):g}"
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """The one row of marts.mart_reporting_settings: how the marts were built."""
+
+    as_of_date: date
+    reporting_currency: str
+    nrr_world_class_pct: float
+    nrr_strong_pct: float
+    nrr_needs_improvement_pct: float
+    coverage_healthy_ratio: float
+    coverage_alert_ratio: float
+    health_green_min_score: float
+    health_yellow_min_score: float
+
+    def money(self, value: float | None) -> str:
+        return money(value, self.reporting_currency)
+
+    def tier_bands(self) -> list[tuple[float, float, str, str, str]]:
+        """(low, high, label, range, colour) per NRR tier, in NRR %, from the build."""
+        edges = [
+            0.0,
+            self.nrr_needs_improvement_pct,
+            self.nrr_strong_pct,
+            self.nrr_world_class_pct,
+            math.inf,
+        ]
+        bands = []
+        for i, (tier, colour) in enumerate(TIER_COLOURS.items()):
+            low, high = edges[i], edges[i + 1]
+            if i == 0:
+                span = f"below {number(high)}%"
+            elif high == math.inf:
+                span = f"{number(low)}% or more"
+            else:
+                span = f"{number(low)}% to below {number(high)}%"
+            if high > low:
+                bands.append((low, high, tier.replace("_", " "), span, colour))
+        return bands
+
+    def tier_rule(self, tier: str | None) -> str:
+        """What an nrr_tier means in this build, e.g. '100% to below 120%'."""
+        spans = {label: span for _, _, label, span, _ in self.tier_bands()}
+        return spans.get(str(tier or "").replace("_", " "), "")
+
+    def coverage_rule(self, status: str | None) -> str:
+        """What a coverage_status means in this build, e.g. 'below 2.5x'."""
+        alert, healthy = number(self.coverage_alert_ratio), number(self.coverage_healthy_ratio)
+        return {
+            "alert": f"below {alert}x",
+            "watch": f"{alert}x to below {healthy}x",
+            "healthy": f"{healthy}x or more",
+        }.get(status or "", "")
 
 
 @dataclass
@@ -109,36 +202,37 @@ def line_chart(
     x_labels: Sequence[str],
     series: dict[str, Sequence[float | None]],
     y_label: str,
-    bands: bool = False,
-    reference: float | None = None,
+    bands: Sequence[tuple[float, float, str, str, str]] = (),
+    references: Sequence[tuple[float, str, str]] = (),
 ) -> str:
+    """bands: (low, high, label, range, colour) shaded behind the lines;
+    references: (value, label, colour) dashed horizontal lines."""
     values = [v for s in series.values() for v in s if v is not None]
     if not values:
         return _svg("", 0, y_label)
     low, high = min(values), max(values)
-    if reference is not None:
-        low, high = min(low, reference), max(high, reference)
+    for value, _, _ in references:
+        low, high = min(low, value), max(high, value)
     pad = (high - low) * 0.1 or 1.0
     axis = Axis(low - pad, high + pad)
     body = []
-    if bands:
-        for band_low, band_high, name, colour in TIER_BANDS:
-            top, bottom = min(band_high, axis.high), max(band_low, axis.low)
-            if top > bottom:
-                body.append(
-                    f'<rect x="{MARGIN_LEFT}" width="{WIDTH - MARGIN_LEFT - MARGIN_RIGHT}" '
-                    f'y="{axis.y(top):.1f}" height="{axis.y(bottom) - axis.y(top):.1f}" '
-                    f'fill="{colour}"><title>{esc(name)}</title></rect>'
-                    f'<text x="{WIDTH - MARGIN_RIGHT - 4}" y="{axis.y(top) + 12:.1f}" '
-                    f'text-anchor="end" class="band">{esc(name)}</text>'
-                )
+    for band_low, band_high, name, span, colour in bands:
+        top, bottom = min(band_high, axis.high), max(band_low, axis.low)
+        if top > bottom:
+            body.append(
+                f'<rect x="{MARGIN_LEFT}" width="{WIDTH - MARGIN_LEFT - MARGIN_RIGHT}" '
+                f'y="{axis.y(top):.1f}" height="{axis.y(bottom) - axis.y(top):.1f}" '
+                f'fill="{colour}"><title>{esc(name)}: {esc(span)}</title></rect>'
+                f'<text x="{WIDTH - MARGIN_RIGHT - 4}" y="{axis.y(top) + 12:.1f}" '
+                f'text-anchor="end" class="band">{esc(name)}</text>'
+            )
     body.append(_frame(axis, x_labels, y_label))
-    if reference is not None:
-        y = axis.y(reference)
+    for value, label, colour in references:
+        y = axis.y(value)
         body.append(
             f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-            f'stroke="#dc2626" stroke-dasharray="6 4"/><text x="{MARGIN_LEFT + 4}" '
-            f'y="{y - 4:.1f}" class="band">alert line {reference:g}x</text>'
+            f'stroke="{colour}" stroke-dasharray="6 4"/><text x="{MARGIN_LEFT + 4}" '
+            f'y="{y - 4:.1f}" class="band">{esc(label)}</text>'
         )
     xs = _x_positions(len(x_labels))
     points = 0
@@ -205,7 +299,7 @@ def bar_chart(
     return _svg("".join(body), points, y_label) + legend
 
 
-def waterfall(steps: Sequence[tuple[str, float, str]], y_label: str) -> str:
+def waterfall(steps: Sequence[tuple[str, float, str]], y_label: str, currency: str) -> str:
     """steps: (label, amount, kind) with kind 'total', 'up' or 'down'."""
     running, bars = 0.0, []
     for label, amount, kind in steps:
@@ -220,16 +314,16 @@ def waterfall(steps: Sequence[tuple[str, float, str]], y_label: str) -> str:
             running -= amount
     top = max(max(b[2] for b in bars), 1.0)
     axis = Axis(0, top * 1.1)
-    body = [_frame(axis, [b[0] for b in bars], y_label, "${:,.0f}")]
+    body = [_frame(axis, [b[0] for b in bars], y_label, money_axis_format(currency))]
     slot = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / len(bars)
     for i, (label, low, high, colour) in enumerate(bars):
         x = MARGIN_LEFT + slot * i + slot * 0.15
         body.append(
             f'<rect x="{x:.1f}" y="{axis.y(high):.1f}" width="{slot * 0.7:.1f}" '
             f'height="{max(1.0, axis.y(low) - axis.y(high)):.1f}" fill="{colour}">'
-            f"<title>{esc(label)}: {esc(money(high - low))}</title></rect>"
+            f"<title>{esc(label)}: {esc(money(high - low, currency))}</title></rect>"
             f'<text x="{x + slot * 0.35:.1f}" y="{axis.y(high) - 4:.1f}" text-anchor="middle" '
-            f'class="tick">{esc(money(high - low))}</text>'
+            f'class="tick">{esc(money(high - low, currency))}</text>'
         )
     return _svg("".join(body), len(bars), y_label)
 
@@ -256,12 +350,31 @@ class Marts:
     """Read-only access to the marts."""
 
     def __init__(self, database: Path) -> None:
+        self.database = database
         self.con = duckdb.connect(str(database), read_only=True)
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cursor = self.con.execute(sql, list(params))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+    def settings(self) -> ReportSettings:
+        """The build's settings; a clear error for a warehouse built without them."""
+        fields = list(ReportSettings.__dataclass_fields__)
+        try:
+            rows = self.rows(f"select {', '.join(fields)} from marts.mart_reporting_settings")
+        except duckdb.CatalogException as exc:
+            raise ValueError(
+                f"{self.database}: marts.mart_reporting_settings is missing (the warehouse "
+                "was built by an older version or the build stopped early); run "
+                "`expansion-metrics build` again"
+            ) from exc
+        if len(rows) != 1:
+            raise ValueError(
+                f"{self.database}: marts.mart_reporting_settings has {len(rows)} rows, "
+                "expected exactly one; run `expansion-metrics build` again"
+            )
+        return ReportSettings(**rows[0])
 
     def close(self) -> None:
         self.con.close()
@@ -271,7 +384,7 @@ def _month_label(value: date) -> str:
     return value.strftime("%b %Y")
 
 
-def _headline(marts: Marts, last: date) -> tuple[str, dict[str, Any]]:
+def _headline(marts: Marts, cfg: ReportSettings, last: date) -> tuple[str, dict[str, Any]]:
     summary = marts.rows(
         "select * from marts.mart_executive_summary where month = ? and segment = 'all'", [last]
     )
@@ -282,12 +395,15 @@ def _headline(marts: Marts, last: date) -> tuple[str, dict[str, Any]]:
         "where dimension = 'segment' and month > ? - interval 12 month group by 1 order by 1",
         [last],
     )
+    status = top.get("coverage_status")
+    rule = cfg.coverage_rule(status)
     cards = [
         ("Trailing-twelve-month NRR", pct(top.get("ttm_nrr_pct")),
-         f"tier: {str(top.get('nrr_tier') or 'n/a').replace('_', ' ')}"),
+         f"tier: {str(top['nrr_tier']).replace('_', ' ')} ({cfg.tier_rule(top['nrr_tier'])})"
+         if top.get("nrr_tier") else "tier: n/a"),
         ("Expansion pipeline coverage, current quarter",
          "n/a" if top.get("coverage_ratio") is None else f"{top['coverage_ratio']:.2f}x",
-         f"status: {top.get('coverage_status') or 'no target'}"),
+         f"status: {status} ({rule})" if status else "status: no target"),
         ("Expansion rate by segment (monthly average, last 12 months)",
          " · ".join(f"{r['segment']} {pct(r['rate'], 2)}" for r in rates) or "n/a",
          "expansion MRR / starting MRR"),
@@ -300,7 +416,7 @@ def _headline(marts: Marts, last: date) -> tuple[str, dict[str, Any]]:
     return f'<section class="cards">{html_cards}</section>', top
 
 
-def _retention(marts: Marts) -> str:
+def _retention(marts: Marts, cfg: ReportSettings) -> str:
     out = []
     for window, name in ((12, "trailing twelve months"), (1, "monthly")):
         rows = marts.rows(
@@ -320,13 +436,13 @@ def _retention(marts: Marts) -> str:
             labels,
             {"NRR %": [r["nrr_pct"] for r in rows], "GRR %": [r["grr_pct"] for r in rows]},
             "% of starting ARR",
-            bands=True,
+            bands=cfg.tier_bands(),
         )
         out.append(f"<figure><h3>{esc(finding)}</h3>{chart}</figure>")
     return "".join(out)
 
 
-def _bridge(marts: Marts, last: date) -> str:
+def _bridge(marts: Marts, cfg: ReportSettings, last: date) -> str:
     rows = marts.rows(
         "select month, sum(starting_mrr) * 12 as starting, sum(new_mrr) * 12 as new, "
         "sum(reactivation_mrr) * 12 as reactivation, sum(expansion_mrr) * 12 as expansion, "
@@ -349,11 +465,12 @@ def _bridge(marts: Marts, last: date) -> str:
         (f"ARR {_month_label(rows[-1]['month'])} end", end, "total"),
     ]
     finding = (
-        f"ARR went from {money(start)} to {money(end)} in twelve months: expansion "
-        f"{money(total['expansion'])} against contraction {money(total['contraction'])} and "
-        f"churn {money(total['churned'])}"
+        f"ARR went from {cfg.money(start)} to {cfg.money(end)} in twelve months: expansion "
+        f"{cfg.money(total['expansion'])} against contraction "
+        f"{cfg.money(total['contraction'])} and churn {cfg.money(total['churned'])}"
     )
-    return f"<figure><h3>{esc(finding)}</h3>{waterfall(steps, 'ARR (USD)')}</figure>"
+    chart = waterfall(steps, f"ARR ({cfg.reporting_currency})", cfg.reporting_currency)
+    return f"<figure><h3>{esc(finding)}</h3>{chart}</figure>"
 
 
 def _cohorts(marts: Marts) -> str:
@@ -407,7 +524,7 @@ def _cohorts(marts: Marts) -> str:
     )
 
 
-def _expansion(marts: Marts, last: date) -> str:
+def _expansion(marts: Marts, cfg: ReportSettings, last: date) -> str:
     rows = marts.rows(
         "select month, "
         + ", ".join(f"12 * {t}_mrr as {t}" for t in EXPANSION_TYPES)
@@ -421,7 +538,7 @@ def _expansion(marts: Marts, last: date) -> str:
     by_type = bar_chart(
         labels,
         {t.replace("_", "-"): [float(r[t]) for r in rows] for t in EXPANSION_TYPES},
-        "expansion ARR (USD)",
+        f"expansion ARR ({cfg.reporting_currency})",
         stacked=True,
     )
     segments = marts.rows(
@@ -441,7 +558,8 @@ def _expansion(marts: Marts, last: date) -> str:
     averages = table(
         ["segment", "expansion rate / month", "average upsell (ARR)",
          "average per expanding customer (ARR)"],
-        [[s["segment"], pct(s["rate"], 2), money(s["avg_upsell"]), money(s["avg_exp"])]
+        [[s["segment"], pct(s["rate"], 2), cfg.money(s["avg_upsell"]),
+          cfg.money(s["avg_exp"])]
          for s in segments],
         "No expansion yet.",
     )  # fmt: skip
@@ -454,7 +572,7 @@ def _expansion(marts: Marts, last: date) -> str:
     )
 
 
-def _pipeline(marts: Marts) -> str:
+def _pipeline(marts: Marts, cfg: ReportSettings) -> str:
     current = marts.rows(
         "select * from marts.mart_pipeline_coverage where snapshot_kind = 'current' "
         "and segment = 'all' order by fiscal_quarter limit 1"
@@ -467,36 +585,47 @@ def _pipeline(marts: Marts) -> str:
         chart = bar_chart(
             stages,
             {"open pipeline ARR": [float(row[f"{s}_arr"]) for s in stages]},
-            "open pipeline ARR (USD)",
-            reference=(target, f"quarter target {money(target)}") if target else None,
+            f"open pipeline ARR ({cfg.reporting_currency})",
+            reference=(target, f"quarter target {cfg.money(target)}") if target else None,
         )
         ratio = row["coverage_ratio"]
         versus = (
-            f"{ratio:.2f}x the {money(target)} target ({row['coverage_status']})"
+            f"{ratio:.2f}x the {cfg.money(target)} target ({row['coverage_status']}: "
+            f"{cfg.coverage_rule(row['coverage_status'])})"
             if ratio
             else "no target"
         )
         finding = (
-            f"{row['fiscal_quarter']}: {money(row['open_pipeline_arr'])} open expansion "
+            f"{row['fiscal_quarter']}: {cfg.money(row['open_pipeline_arr'])} open expansion "
             f"pipeline, {versus}"
         )
         parts.append(f"<figure><h3>{esc(finding)}</h3>{chart}</figure>")
     history = marts.rows(
-        "select fiscal_quarter, coverage_ratio, target_attainment_pct from "
+        "select fiscal_quarter, coverage_ratio, coverage_status, target_attainment_pct from "
         "marts.mart_pipeline_coverage where snapshot_kind = 'quarter_start' and segment = 'all' "
         "and coverage_ratio is not null order by fiscal_quarter"
     )
-    alerts = sum(1 for h in history if h["coverage_ratio"] < 2.5)
+    counts = {
+        status: sum(1 for h in history if h["coverage_status"] == status)
+        for status in ("alert", "watch", "healthy")
+    }
+    alert, healthy = number(cfg.coverage_alert_ratio), number(cfg.coverage_healthy_ratio)
     chart = line_chart(
         [h["fiscal_quarter"] for h in history],
         {"coverage at quarter start (x target)": [h["coverage_ratio"] for h in history]},
         "pipeline / target (x)",
-        reference=2.5,
+        references=[
+            (cfg.coverage_alert_ratio, f"alert line {alert}x", "#dc2626"),
+            (cfg.coverage_healthy_ratio, f"healthy line {healthy}x", "#16a34a"),
+        ],
     )
-    parts.append(
-        f"<figure><h3>Coverage at the start of {alerts} of {len(history)} quarters was below "
-        f"the 2.5x alert line</h3>{chart}</figure>"
+    finding = (
+        f"Coverage at the start of {counts['alert']} of {len(history)} quarters was below "
+        f"the {alert}x alert line; {counts['watch']} on watch "
+        f"({cfg.coverage_rule('watch')}), {counts['healthy']} healthy "
+        f"({cfg.coverage_rule('healthy')})"
     )
+    parts.append(f"<figure><h3>{esc(finding)}</h3>{chart}</figure>")
     conversion = marts.rows(
         "select stage, opportunities_reached, win_rate_pct, next_stage_conversion_pct, "
         "median_days_in_stage from marts.mart_pipeline_conversion where segment = 'all' "
@@ -523,7 +652,7 @@ def _pipeline(marts: Marts) -> str:
     return "".join(parts)
 
 
-def _customers(marts: Marts) -> str:
+def _customers(marts: Marts, cfg: ReportSettings) -> str:
     risk = marts.rows(
         "select customer_name, customer_id, segment, arr_at_risk, health_score, "
         "components_present, usage_decline_flag, nps_detractor_flag, payment_failures_90d, "
@@ -544,21 +673,29 @@ def _customers(marts: Marts) -> str:
         ]
         return ", ".join(found) or "low scores"
 
-    at_risk = sum(float(r["arr_at_risk"]) for r in risk)
+    red = marts.rows(
+        "select count(*) as customers, coalesce(sum(arr_at_risk), 0) as arr_at_risk "
+        "from marts.mart_customer_health where health_status = 'red'"
+    )[0]
+    listed = (
+        f" (the {len(risk)} with most ARR at risk below)" if red["customers"] > len(risk) else ""
+    )
     candidates = marts.rows(
         "select customer_name, customer_id, segment, arr, health_score, "
         "usage_limit_utilization_pct, open_expansion_opportunities from "
         "marts.mart_customer_health where expansion_candidate_flag order by arr desc limit 15"
     )
     return (
-        f"<figure><h3>{len(risk)} customers are red, with {money(at_risk)} ARR at risk</h3>"
+        f"<figure><h3>{red['customers']} customers are red (health score below "
+        f"{number(cfg.health_yellow_min_score)}), with {esc(cfg.money(red['arr_at_risk']))} ARR "
+        f"at risk{listed}</h3>"
         + table(
             ["customer", "segment", "ARR at risk", "score", "signals", "play"],
             [
                 [
                     r["customer_name"] or r["customer_id"],
                     r["segment"],
-                    money(r["arr_at_risk"]),
+                    cfg.money(r["arr_at_risk"]),
                     f"{r['health_score']:.0f}",
                     signals(r),
                     r["play"],
@@ -574,7 +711,7 @@ def _customers(marts: Marts) -> str:
                 [
                     c["customer_name"] or c["customer_id"],
                     c["segment"],
-                    money(c["arr"]),
+                    cfg.money(c["arr"]),
                     f"{c['health_score']:.0f}",
                     pct(c["usage_limit_utilization_pct"], 0),
                     c["open_expansion_opportunities"],
@@ -613,19 +750,19 @@ def render(database: Path) -> str:
     """The dashboard's HTML for the warehouse at `database`."""
     marts = Marts(database)
     try:
+        cfg = marts.settings()
         months = marts.rows("select max(month) as month from marts.mart_executive_summary")
         last = months[0]["month"] if months else None
         if last is None:
             raise ValueError(f"{database}: the marts are empty; run a build first")
-        as_of = marts.rows("select max(as_of_date) as d from marts.mart_pipeline_coverage")[0]["d"]
-        cards, _ = _headline(marts, last)
+        cards, _ = _headline(marts, cfg, last)
         sections = [
-            ("Retention", _retention(marts)),
-            ("ARR bridge, last twelve months", _bridge(marts, last)),
+            ("Retention", _retention(marts, cfg)),
+            ("ARR bridge, last twelve months", _bridge(marts, cfg, last)),
             ("Cohorts", _cohorts(marts)),
-            ("Expansion", _expansion(marts, last)),
-            ("Expansion pipeline", _pipeline(marts)),
-            ("Customers", _customers(marts)),
+            ("Expansion", _expansion(marts, cfg, last)),
+            ("Expansion pipeline", _pipeline(marts, cfg)),
+            ("Customers", _customers(marts, cfg)),
         ]
     finally:
         marts.close()
@@ -634,9 +771,10 @@ def render(database: Path) -> str:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         "<title>Expansion metrics</title>"
         f"<style>{STYLE}</style></head><body>"
-        f'<h1>Expansion metrics</h1><div class="asof">Data as of {esc(as_of)} '
-        f"(last complete month: {esc(_month_label(last))}). Amounts in USD ARR at constant "
-        f"currency.</div>{cards}{body}<script>{SCRIPT}</script></body></html>"
+        f'<h1>Expansion metrics</h1><div class="asof">Data as of {esc(cfg.as_of_date)} '
+        f"(last complete month: {esc(_month_label(last))}). Amounts are "
+        f"{esc(cfg.reporting_currency)} ARR at constant currency.</div>"
+        f"{cards}{body}<script>{SCRIPT}</script></body></html>"
     )
 
 

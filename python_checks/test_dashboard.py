@@ -117,6 +117,11 @@ def test_dashboard_renders_without_console_errors_or_empty_charts(dashboard, tmp
     ):
         assert finding in dom  # fmt: skip
     assert "Data as of 2026-10-31" in dom
+    # The default vars of dbt_project.yml, read back from the build (other values:
+    # python_checks/test_report_config.py).
+    assert "Amounts are USD ARR at constant currency" in dom
+    assert "alert line 2.5x" in dom and "healthy line 3x" in dom
+    assert "strong: 100% to below 120%" in dom
 
 
 def test_data_text_is_escaped_and_runs_nothing(dashboard, tmp_path: Path):
