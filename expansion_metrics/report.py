@@ -704,7 +704,8 @@ def _customers(marts: Marts, cfg: ReportSettings) -> str:
             ],
             "No customer is red.",
         )  # fmt: skip
-        + "</figure><figure><h3>Expansion candidates: green customers to grow (top 15 by ARR)</h3>"
+        + "</figure><figure><h3>Expansion candidates: green customers (health score "
+        f"{number(cfg.health_green_min_score)} or more) to grow (top 15 by ARR)</h3>"
         + table(
             ["customer", "segment", "ARR", "score", "usage limit used", "open expansion deals"],
             [

@@ -2,9 +2,9 @@
 the warehouse, never from constants in the report code.
 
 One demo build with non-default vars (alert below 1x, healthy from 1.25x, world-class NRR
-from 125%, red below a health score of 60, reporting in EUR with the demo's fx rates
-restated to EUR) serves every end-to-end check here; the expected figures are counted
-from the mart rows against those var values, by hand in the test.
+from 125%, red below a health score of 60 and green from 75, reporting in EUR with the
+demo's fx rates restated to EUR) serves every end-to-end check here; the expected figures
+are counted from the mart rows against those var values, by hand in the test.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ VARS = {
     "coverage_healthy_ratio": HEALTHY,
     "nrr_world_class_pct": 125,
     "health_yellow_min_score": 60,
+    "health_green_min_score": 75,
     "reporting_currency": "EUR",
 }
 
@@ -155,6 +156,7 @@ def test_nrr_tiers_and_red_customers_follow_the_build(built):
     red = sum(1 for score, _ in scored if score is not None and score < 60)
     assert red == sum(1 for _, status in scored if status == "red") > 0
     assert f"{red} customers are red (health score below 60)" in page
+    assert "green customers (health score 75 or more)" in page
 
 
 def test_configured_currency_and_symbol_replace_usd(built):
