@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -43,7 +44,12 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
     database = settings.database_path()
     try:
-        result = load(Path(args.directory), database)
+        result = load(
+            Path(args.directory),
+            database,
+            allow_unknown_files=args.allow_unknown_files,
+            earliest_date=date.fromisoformat(args.earliest_date),
+        )
     except LoadError as exc:
         print(f"expansion-metrics load: {exc}", file=sys.stderr)
         return 1
@@ -51,6 +57,8 @@ def _cmd_load(args: argparse.Namespace) -> int:
         print(f"loaded raw.{table}: {rows:,} rows")
     for table in result.created_empty:
         print(f"created raw.{table} empty (no file for it)")
+    for name, why in result.not_loaded:
+        print(f"not loaded: {name!r}: {why}")
     print(f"warehouse: {database}")
     return 0
 
@@ -79,8 +87,31 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from expansion_metrics.dbt import build
+    from expansion_metrics.refresh import LOCK_HELD_ENV, lock_path, take_lock
 
-    return 0 if build(as_of_date=args.as_of_date, select=args.select) else 1
+    database = settings.database_path()
+    if os.environ.get(LOCK_HELD_ENV) == str(database):  # a refresh's own build of its candidate
+        return 0 if build(as_of_date=args.as_of_date, select=args.select) else 1
+    # The refresh's lock: a build never writes a file a refresh is about to publish over.
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+        lock = take_lock(database)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"expansion-metrics build: cannot take the lock: {exc.strerror}{where}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if lock is None:
+        print(
+            f"expansion-metrics build: a refresh or another build of {database} is running "
+            f"(lock {lock_path(database)}); build into a copy, or try again when it is done",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        return 0 if build(as_of_date=args.as_of_date, select=args.select) else 1
+    finally:
+        os.close(lock)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -132,6 +163,17 @@ def parser() -> argparse.ArgumentParser:
 
     load = commands.add_parser("load", help="validate and load raw CSV/Parquet files into raw")
     load.add_argument("directory", help="folder holding <table>.csv or <table>.parquet files")
+    load.add_argument(
+        "--allow-unknown-files",
+        action="store_true",
+        help="load even when the folder holds other files (they are listed, not loaded)",
+    )
+    load.add_argument(
+        "--earliest-date",
+        type=_iso_date,
+        default="2000-01-01",
+        help="refuse any date before this one (default 2000-01-01)",
+    )
     load.set_defaults(run=_cmd_load)
 
     generate = commands.add_parser("generate", help="write a synthetic raw data set")

@@ -27,6 +27,11 @@ SQL_TYPES: dict[str, str] = {
 # Amounts are carried as decimal(18, 6) in the models: up to a trillion per row.
 MAX_AMOUNT = 1e12
 
+# Dimension value the marts use for their total rows: no customer may carry it.
+TOTAL = "all"
+# A date column with open_end=True reads this as "no end" (empty).
+OPEN_END_SENTINEL = "9999-12-31"
+
 STAGES: tuple[str, ...] = (
     "Identified",
     "Engaged",
@@ -53,6 +58,11 @@ class Column:
     non_negative: bool = False
     positive: bool = False
     max_value: float | None = None  # largest absolute value accepted
+    # text compared as staging compares it: normalise_enum (trimmed, lower case, spaces
+    # and hyphens as underscores); used for keys and reserved values
+    normalised: bool = False
+    reserved: tuple[str, ...] = ()  # normalised values refused (the marts' total rows)
+    open_end: bool = False  # a date where 9999-12-31 means "no end" and loads as empty
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,11 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
+def _dimension(name: str, required: bool = False) -> Column:
+    """A segment / industry / region: normalised like an enum, never the total rows' value."""
+    return Column(name, "text", required=required, normalised=True, reserved=(TOTAL,))
+
+
 def _enum(name: str, values: tuple[str, ...], required: bool = True) -> Column:
     return Column(name, "enum", required=required, values=tuple(normalise_enum(v) for v in values))
 
@@ -81,9 +96,9 @@ TABLES: tuple[Table, ...] = (
         (
             Column("customer_id", "id", required=True),
             Column("customer_name", "text"),
-            Column("segment", "text"),
-            Column("industry", "text"),
-            Column("region", "text"),
+            _dimension("segment"),
+            _dimension("industry"),
+            _dimension("region"),
             Column("created_at", "date"),
         ),
         key=("customer_id",),
@@ -95,15 +110,15 @@ TABLES: tuple[Table, ...] = (
             Column("subscription_item_id", "id", required=True),
             Column("subscription_id", "id"),
             Column("customer_id", "id", required=True),
-            Column("product", "text", required=True),
-            Column("plan_tier", "text"),
+            Column("product", "text", required=True, normalised=True),
+            Column("plan_tier", "text", normalised=True),
             _enum("pricing_model", ("seat", "flat", "usage")),
             Column("quantity", "number", non_negative=True),
             Column("amount", "number", required=True, max_value=MAX_AMOUNT),
             Column("currency", "currency", required=True),
             _enum("billing_interval", ("month", "quarter", "year")),
             Column("valid_from", "date", required=True),
-            Column("valid_to", "date"),
+            Column("valid_to", "date", open_end=True),
         ),
         key=("subscription_item_id",),
         description=(
@@ -154,7 +169,7 @@ TABLES: tuple[Table, ...] = (
         "expansion_targets",
         (
             Column("fiscal_quarter", "quarter", required=True),
-            Column("segment", "text", required=True),
+            _dimension("segment", required=True),
             Column("target_arr", "number", required=True, non_negative=True, max_value=MAX_AMOUNT),
         ),
         key=("fiscal_quarter", "segment"),
@@ -180,8 +195,8 @@ TABLES: tuple[Table, ...] = (
             Column("ticket_id", "id", required=True),
             Column("customer_id", "id", required=True),
             Column("created_at", "date", required=True),
-            Column("priority", "text"),
-            Column("status", "text"),
+            Column("priority", "text", normalised=True),
+            Column("status", "text", normalised=True),
         ),
         key=("ticket_id",),
     ),
@@ -213,7 +228,7 @@ TABLES: tuple[Table, ...] = (
             Column("event_id", "id", required=True),
             Column("customer_id", "id", required=True),
             Column("event_date", "date", required=True),
-            Column("event_type", "text", required=True),
+            Column("event_type", "text", required=True, normalised=True),
         ),
         key=("event_id",),
     ),

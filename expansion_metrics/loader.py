@@ -6,22 +6,59 @@ a bad file fails the whole load and leaves the warehouse exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import csv
-from dataclasses import dataclass
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from expansion_metrics import settings
-from expansion_metrics.contract import SQL_TYPES, TABLES, Column, Table
+from expansion_metrics.contract import (
+    MAX_AMOUNT,
+    OPEN_END_SENTINEL,
+    SQL_TYPES,
+    TABLES,
+    Column,
+    Table,
+)
 
 MAX_REPORTED_ERRORS = 20
-_ROW = "_em_row"  # row number column added while validating
+MAX_SHOWN_CHARS = 80  # a value longer than this is cut in messages
+# The scratch table holds the file's columns as c1..cN (by position) and this row number,
+# so no header of the file can collide with it.
+_ROW = "_em_row"
 LOAD_LOG = "_load_log"  # raw.<this>: one row per table written by a load, with its time
+
+DEFAULT_EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+# Plain whole number: optional sign, digits, optionally ".0" (a whole number written by a
+# float-typed export); 6.5, 1e3, 0x0A and 1_000 are refused.
+_INTEGER_RE = r"[+-]?[0-9]+(\.0+)?"
+# Decimal number: optional sign, digits with an optional '.' part, optional exponent (1e5,
+# 1.5E+07 as spreadsheets write large numbers); hex, '_', inf and nan are refused.
+_NUMBER_RE = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+# YYYY-MM-DD, optionally followed by a time (T or space, HH:MM[:SS[.fraction]]) and an
+# offset (Z, +HH, +HHMM, +HH:MM). Only the date as written is kept: no timezone shift.
+_DATE_RE = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?)?"
+)
 
 
 class LoadError(Exception):
     """A user-facing load failure; the message says what is wrong and where."""
+
+
+def _shown(value: str) -> str:
+    if len(value) > MAX_SHOWN_CHARS:
+        value = value[:MAX_SHOWN_CHARS] + "..."
+    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -38,7 +75,7 @@ class Problem:
             where += f", row {self.row}"
         if self.column is not None:
             where += f", column {self.column}"
-        value = "" if self.value is None else f" {self.value!r}"
+        value = "" if self.value is None else f" {_shown(self.value)}"
         return f"{where}:{value} {self.reason}"
 
 
@@ -46,6 +83,23 @@ class Problem:
 class LoadResult:
     loaded: dict[str, int]  # table -> rows loaded from a file
     created_empty: list[str]  # tables created empty because no file and no table existed
+    # (name, why) of every entry of the folder that was not loaded (hidden files aside)
+    not_loaded: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A validated file: its scratch table and the typed expression of each contract column."""
+
+    path: Path
+    scratch: str
+    mapping: dict[str, str]  # contract column -> scratch column (c1..cN)
+    typed: dict[str, str]  # contract column -> typed SQL expression over the scratch table
+
+    @property
+    def select(self) -> str:
+        columns = ", ".join(f"{expr} as {_quote(name)}" for name, expr in self.typed.items())
+        return f"select {columns} from {self.scratch} order by {_ROW}"
 
 
 def _quote(identifier: str) -> str:
@@ -56,45 +110,150 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def find_file(directory: Path, table: Table) -> Path | None:
-    """The file for a table in a directory: <table>.csv or <table>.parquet (not both)."""
-    candidates = [directory / f"{table.name}.{ext}" for ext in ("csv", "parquet")]
-    present = [p for p in candidates if p.is_file()]
-    if len(present) > 1:
-        raise LoadError(
-            f"{directory}: both {table.name}.csv and {table.name}.parquet exist; keep one"
-        )
-    return present[0] if present else None
+# ---------------------------------------------------------------------------------------
+# Which files to load
 
 
-def _read_as_text(con: duckdb.DuckDBPyConnection, path: Path, scratch: str) -> list[str]:
-    """Read a file into a scratch table of text columns, in file order; return its headers."""
-    if path.suffix == ".csv":
-        if path.stat().st_size == 0:
-            raise LoadError(f"{path.name}: the file is empty (expected a header row)")
-        source = (
-            f"read_csv({_literal(str(path))}, header = true, all_varchar = true, "
-            "delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-            "null_padding = false, auto_detect = false, columns = "
-            f"{_csv_columns(path)})"
+def _name_key(name: str) -> str:
+    """A name compared loosely: no case, spaces, '-' or '_', and in the singular."""
+    key = re.sub(r"[\s_\-]+", "", name.lower())
+    if key.endswith("ies"):
+        return key[:-3] + "y"
+    if key.endswith("s") and not key.endswith("ss"):
+        return key[:-1]
+    return key
+
+
+_TABLE_KEYS = {_name_key(t.name): t.name for t in TABLES}
+
+
+def _near_table(entry: Path) -> str | None:
+    """The raw table an entry seems meant for, when its name is a near miss of one."""
+    stem, dot, extension = entry.name.rpartition(".")
+    if not dot:
+        stem, extension = entry.name, ""
+    if entry.is_dir() or extension.strip().lower() in ("csv", "parquet", ""):
+        for candidate in {stem, entry.name}:
+            if (table := _TABLE_KEYS.get(_name_key(candidate))) is not None:
+                return table
+    return None
+
+
+def find_files(
+    directory: Path, allow_unknown_files: bool = False
+) -> tuple[dict[str, Path], list[tuple[str, str]]]:
+    """The file of each raw table present in `directory`, and the entries not loaded.
+
+    Refused (LoadError): a table's name used by a directory or another non-regular file,
+    a symbolic link that leaves the folder, both <table>.csv and <table>.parquet, a name
+    that is a near miss of a table's file (case, spaces, '-', singular), and, unless
+    allow_unknown_files, any other entry. Hidden entries (.name) are ignored.
+    """
+    root = directory.resolve()
+    files: dict[str, Path] = {}
+    refused: list[str] = []
+    others: list[tuple[str, str]] = []
+    exact = {f"{t.name}.{ext}": t.name for t in TABLES for ext in ("csv", "parquet")}
+    for entry in sorted(directory.iterdir(), key=lambda p: p.name):
+        name = entry.name
+        if name.startswith("."):
+            continue
+        if entry.is_symlink():
+            target = Path(os.path.realpath(entry))
+            if target != root and root not in target.parents:
+                refused.append(
+                    f"{name!r} is a symbolic link to a file outside {directory}; copy the "
+                    "file into the folder instead"
+                )
+                continue
+            if not target.exists():
+                refused.append(f"{name!r} is a symbolic link to nothing (its target is missing)")
+                continue
+        table = exact.get(name)
+        if table is not None:
+            if not entry.is_file():
+                kind = "a directory" if entry.is_dir() else "not a regular file"
+                refused.append(
+                    f"{name!r} is {kind}; the loader reads one file per table, "
+                    f"{table}.csv or {table}.parquet"
+                )
+            elif table in files:
+                refused.append(f"both {table}.csv and {table}.parquet exist; keep one")
+            else:
+                files[table] = entry
+            continue
+        near = _near_table(entry)
+        if near is not None:
+            kind = "a directory" if entry.is_dir() else "a file"
+            refused.append(
+                f"{name!r} is {kind} named like raw table {near} but not exactly "
+                f"{near}.csv or {near}.parquet (names are matched exactly, in lower case); "
+                "rename or remove it"
+            )
+            continue
+        why = "a directory" if entry.is_dir() else "not a raw table's file"
+        others.append((name, f"{why} (expected <table>.csv or <table>.parquet)"))
+    if refused or (others and not allow_unknown_files):
+        lines = [*refused]
+        if others and not allow_unknown_files:
+            lines += [f"{name!r} is {why}" for name, why in others]
+            lines.append(
+                "move the files that are not raw tables out of the folder, or pass "
+                "--allow-unknown-files to load without them"
+            )
+        shown = "\n".join(f"  {line}" for line in lines)
+        raise LoadError(f"{directory}: the load was refused, nothing was written:\n{shown}")
+    return files, others
+
+
+# ---------------------------------------------------------------------------------------
+# Reading a file as text
+
+
+def _duckdb_error(file: str, exc: duckdb.Error) -> LoadError:
+    """A clear message for a file DuckDB cannot read, quoting none of the file's lines."""
+    text = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    where = f"{file}, row {int(line.group(1)) - 1}" if line else file
+    if found := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text):
+        return LoadError(
+            f"{where}: has {found.group(2)} fields, but the header has {found.group(1)}"
         )
-    else:
-        source = f"read_parquet({_literal(str(path))})"
+    if "unterminated quote" in text:
+        return LoadError(f"{where}: a quoted value is not closed (unterminated quote)")
+    if "Invalid unicode" in text:
+        return LoadError(f"{where}: not UTF-8 text")
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    first = re.sub(r"Original Line:.*", "", first)[:200]
+    return LoadError(f"{where}: cannot be read as {Path(file).suffix[1:]}: {first}")
+
+
+def _check_headers(file: str, headers: list[str]) -> None:
+    """Refuse empty and duplicated column names, naming their position (1 = first)."""
+    seen: dict[str, int] = {}
+    for position, header in enumerate(headers, start=1):
+        where = f"{file}, row 0 (header), column {position}"
+        norm = header.strip().lower()
+        if not norm:
+            raise LoadError(
+                f"{where}: {header!r} is an empty column name (a trailing comma at the end "
+                "of the header?); every column needs a name"
+            )
+        if norm in seen:
+            raise LoadError(
+                f"{where}: {_shown(header)} repeats the name of column {seen[norm]}; "
+                "column names must be unique"
+            )
+        seen[norm] = position
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The CSV's header row, as written."""
     try:
-        # Every column as text, so typed Parquet is validated like CSV.
-        con.execute(f"create temp table {scratch} as select columns(*)::varchar from {source}")
-    except duckdb.Error as exc:
-        detail = " ".join(line.strip() for line in str(exc).strip().splitlines()[:2])
-        raise LoadError(f"{path.name}: cannot be read as {path.suffix[1:]}: {detail}") from exc
-    headers = [row[0] for row in con.execute(f"describe {scratch}").fetchall()]
-    return headers
-
-
-def _csv_columns(path: Path) -> str:
-    """The CSV's header as a DuckDB struct of varchar columns (names as written)."""
-
-    with path.open("rb") as handle:
-        first_line = handle.readline()
+        with path.open("rb") as handle:
+            first_line = handle.readline()
+    except OSError as exc:
+        raise LoadError(f"{path.name}: cannot be read ({exc.strerror})") from None
     try:
         header_text = first_line.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -105,48 +264,103 @@ def _csv_columns(path: Path) -> str:
         raise LoadError(f"{path.name}, row 0 (header): not a CSV header ({exc})") from None
     if not header or all(not h.strip() for h in header):
         raise LoadError(f"{path.name}, row 0 (header): the header row is empty")
-    pairs = ", ".join(f"{_literal(h)}: 'VARCHAR'" for h in header)
-    return "{" + pairs + "}"
+    return header
+
+
+def _read_as_text(con: duckdb.DuckDBPyConnection, path: Path, scratch: str) -> list[str]:
+    """Read a file into a scratch table of text columns c1..cN plus the row number, in file
+    order; return the file's headers (position i is column c{i+1})."""
+    if path.suffix == ".csv":
+        if path.stat().st_size == 0:
+            raise LoadError(f"{path.name}: the file is empty (expected a header row)")
+        headers = _csv_header(path)
+        _check_headers(path.name, headers)
+        columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, len(headers) + 1))
+        source = (
+            f"read_csv({_literal(str(path))}, header = true, all_varchar = true, "
+            "delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+            "null_padding = false, auto_detect = false, columns = {" + columns + "})"
+        )
+        select = ", ".join(f"c{i}" for i in range(1, len(headers) + 1))
+    else:
+        source = f"read_parquet({_literal(str(path))})"
+        try:
+            described = con.execute(f"describe select * from {source}").fetchall()
+        except duckdb.Error as exc:
+            raise _duckdb_error(path.name, exc) from None
+        headers = [row[0] for row in described]
+        _check_headers(path.name, headers)
+        # Every column as text, so typed Parquet is validated like CSV; the session time
+        # zone is UTC, so a timestamp with time zone reads as its UTC date.
+        select = ", ".join(f"{_quote(h)}::varchar as c{i}" for i, h in enumerate(headers, start=1))
+    try:
+        con.execute(f"create temp table {scratch} as select {select} from {source}")
+    except duckdb.Error as exc:
+        raise _duckdb_error(path.name, exc) from None
+    con.execute(f"alter table {scratch} add column {_ROW} bigint")
+    con.execute(f"update {scratch} set {_ROW} = rowid + 1")
+    return headers
 
 
 def _match_headers(file: str, headers: list[str], table: Table) -> dict[str, str]:
-    """Map contract column -> file header (trimmed, case-insensitive). Extra headers ignored."""
-    by_norm: dict[str, str] = {}
-    for header in headers:
-        norm = header.strip().lower()
-        if norm in by_norm:
-            raise LoadError(f"{file}, header: column {header!r} appears more than once")
-        by_norm[norm] = header
+    """Map contract column -> scratch column (trimmed, case-insensitive). Extras ignored."""
+    by_norm = {h.strip().lower(): f"c{i}" for i, h in enumerate(headers, start=1)}
     mapping = {c.name: by_norm[c.name] for c in table.columns if c.name in by_norm}
     missing = [c.name for c in table.columns if c.required and c.name not in mapping]
     if missing:
+        found = ", ".join(_shown(h)[1:-1] for h in headers[:30])
+        more = ", ..." if len(headers) > 30 else ""
         raise LoadError(
             f"{file}, header: missing required column(s) {', '.join(missing)} "
-            f"(found: {', '.join(headers)})"
+            f"(found: {found}{more})"
         )
     return mapping
 
 
-def _value_sql(column: Column, text: str) -> str:
+# ---------------------------------------------------------------------------------------
+# Validating values
+
+
+def _normalise_sql(text: str) -> str:
+    """The staging macro normalise_enum: trimmed, lower case, spaces and hyphens as '_'."""
+    return f"replace(replace(lower(trim({text})), '-', '_'), ' ', '_')"
+
+
+def _parsed_sql(column: Column, text: str) -> str:
     """SQL turning a trimmed text expression into the column's type (null if it does not parse)."""
     if column.kind == "date":
         return (
-            f"coalesce(try_strptime({text}, '%Y-%m-%d')::date, "
-            f"try_strptime({text}, '%Y-%m-%d %H:%M:%S')::date, "
-            f"try_strptime({text}, '%Y-%m-%dT%H:%M:%S')::date, "
-            f"try_strptime({text}, '%Y-%m-%dT%H:%M:%SZ')::date)"
+            f"case when regexp_full_match({text}, {_literal(_DATE_RE)}) "
+            f"then try_strptime(left({text}, 10), '%Y-%m-%d')::date end"
         )
     if column.kind == "number":
-        return f"try_cast({text} as double)"
+        return (
+            f"case when regexp_full_match({text}, {_literal(_NUMBER_RE)}) "
+            f"then try_cast({text} as double) end"
+        )
     if column.kind == "integer":
-        return f"try_cast({text} as bigint)"
+        return (
+            f"case when regexp_full_match({text}, {_literal(_INTEGER_RE)}) "
+            rf"then try_cast(regexp_replace({text}, '\.0+$', '') as bigint) end"
+        )
     return text
 
 
+def _key_sql(column: Column, text: str, typed: str) -> str:
+    """A key column as the models compare it (see models/staging)."""
+    if column.kind == "enum" or column.normalised:
+        return _normalise_sql(text)
+    if column.kind in ("currency", "quarter"):
+        return f"upper({text})"
+    return typed
+
+
 _EXPECTED: dict[str, str] = {
-    "date": "is not a date (expected YYYY-MM-DD)",
-    "number": "is not a number (expected digits with an optional '.' decimal point)",
-    "integer": "is not a whole number",
+    "date": "is not a date (expected YYYY-MM-DD, or an ISO timestamp such as "
+    "2025-01-31T23:30:00+02:00)",
+    "number": "is not a number (expected digits with an optional sign, '.' decimal point "
+    "and exponent, like -1234.5 or 1.5e6)",
+    "integer": "is not a whole number (expected digits with an optional sign)",
 }
 
 
@@ -159,94 +373,189 @@ def _problems(
     return [Problem(file, row, column, value, why) for row, value in rows]
 
 
+def _column_checks(column: Column, text: str, parsed: str, earliest: date) -> list[tuple[str, str]]:
+    """(condition, reason) rules of one column, in the order they are reported."""
+    checks: list[tuple[str, str]] = []
+    if column.required:
+        checks.append((f"{text} is null", "is empty, but the column is required"))
+    if column.kind in _EXPECTED:
+        checks.append((f"{text} is not null and {parsed} is null", _EXPECTED[column.kind]))
+    if column.kind == "date":
+        checks.append(
+            (
+                f"{parsed} < date '{earliest.isoformat()}'",
+                f"is before {earliest.isoformat()}, the earliest date accepted (--earliest-date)",
+            )
+        )
+        beyond = f"{parsed} > date '{LATEST_DATE.isoformat()}'"
+        why = f"is after {LATEST_DATE.isoformat()}, the latest date accepted"
+        if column.open_end:
+            beyond += f" and {parsed} <> date '{OPEN_END_SENTINEL}'"
+            why += f" (leave {column.name} empty, or write {OPEN_END_SENTINEL}, for no end)"
+        checks.append((beyond, why))
+    if column.kind in ("number", "integer"):
+        checks.append((f"not isfinite({parsed})", "is not a finite number"))
+        if column.non_negative:
+            checks.append((f"{parsed} < 0", "is negative"))
+        if column.positive:
+            checks.append((f"{parsed} <= 0", "must be greater than zero"))
+        if column.max_value is not None:
+            checks.append(
+                (f"abs({parsed}) > {column.max_value}", f"is beyond ±{column.max_value:g}")
+            )
+    if column.kind == "enum":
+        allowed = ", ".join(_literal(v) for v in column.values)
+        checks.append(
+            (
+                f"{text} is not null and {_normalise_sql(text)} not in ({allowed})",
+                f"is not one of: {', '.join(column.values)}",
+            )
+        )
+    for reserved in column.reserved:
+        checks.append(
+            (
+                f"{text} is not null and {_normalise_sql(text)} = {_literal(reserved)}",
+                f"is not allowed: '{reserved}' is reserved for the total rows of the marts",
+            )
+        )
+    if column.kind == "currency":
+        checks.append(
+            (
+                f"{text} is not null and not regexp_full_match({text}, '[A-Za-z]{{3}}')",
+                "is not a three-letter ISO 4217 currency code",
+            )
+        )
+    if column.kind == "quarter":
+        checks.append(
+            (
+                f"{text} is not null and not regexp_full_match({text}, '[0-9]{{4}}-Q[1-4]')",
+                "is not a fiscal quarter like 2026-Q1",
+            )
+        )
+    return checks
+
+
 def validate(
-    con: duckdb.DuckDBPyConnection, path: Path, table: Table, scratch: str
-) -> tuple[str, list[Problem]]:
-    """Validate one file; return the typed SELECT over the scratch table and any problems."""
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: Table,
+    scratch: str,
+    earliest_date: date = DEFAULT_EARLIEST_DATE,
+) -> tuple[Checked, list[Problem]]:
+    """Validate one file: the checked file (typed columns) and any problems."""
     file = path.name
     headers = _read_as_text(con, path, scratch)
     mapping = _match_headers(file, headers, table)
-    con.execute(f"alter table {scratch} add column {_ROW} bigint")
-    con.execute(f"update {scratch} set {_ROW} = rowid + 1")
 
     problems: list[Problem] = []
     typed: dict[str, str] = {}
+    keyed: dict[str, str] = {}
     for column in table.columns:
         if column.name not in mapping:
             typed[column.name] = f"cast(null as {SQL_TYPES[column.kind]})"
             continue
-        raw = _quote(mapping[column.name])
+        raw = mapping[column.name]
         text = f"nullif(trim({raw}), '')"
-        value = _value_sql(column, text)
+        parsed = _parsed_sql(column, text)
+        value = parsed
+        if column.open_end:
+            value = f"nullif({parsed}, date '{OPEN_END_SENTINEL}')"
         typed[column.name] = f"{value}::{SQL_TYPES[column.kind]}"
-        checks: list[tuple[str, str]] = []
-        if column.required:
-            checks.append((f"{text} is null", "is empty, but the column is required"))
-        if column.kind in _EXPECTED:
-            checks.append((f"{text} is not null and {value} is null", _EXPECTED[column.kind]))
-        if column.kind in ("number", "integer"):
-            checks.append((f"not isfinite({value})", "is not a finite number"))
-            if column.non_negative:
-                checks.append((f"{value} < 0", "is negative"))
-            if column.positive:
-                checks.append((f"{value} <= 0", "must be greater than zero"))
-            if column.max_value is not None:
-                checks.append(
-                    (f"abs({value}) > {column.max_value}", f"is beyond ±{column.max_value:g}")
-                )
-        if column.kind == "enum":
-            allowed = ", ".join(_literal(v) for v in column.values)
-            norm = f"replace(replace(lower({text}), '-', '_'), ' ', '_')"
-            checks.append(
-                (
-                    f"{text} is not null and {norm} not in ({allowed})",
-                    f"is not one of: {', '.join(column.values)}",
-                )
-            )
-        if column.kind == "currency":
-            checks.append(
-                (
-                    f"{text} is not null and not regexp_full_match({text}, '[A-Za-z]{{3}}')",
-                    "is not a three-letter ISO 4217 currency code",
-                )
-            )
-        if column.kind == "quarter":
-            checks.append(
-                (
-                    f"{text} is not null and not regexp_full_match({text}, '[0-9]{{4}}-Q[1-4]')",
-                    "is not a fiscal quarter like 2026-Q1",
-                )
-            )
-        for condition, why in checks:
+        keyed[column.name] = _key_sql(column, text, typed[column.name])
+        for condition, why in _column_checks(column, text, parsed, earliest_date):
             sql = f"select {_ROW}, {raw} as v from {scratch} where {condition}"
             found = _problems(con, file, sql, column.name, why)
             if found:
                 problems += found
                 break  # the first failing rule of a column is enough to act on
 
+    checked = Checked(path, scratch, mapping, typed)
     if problems:
-        return "", problems
+        return checked, problems
 
     for later, earlier in table.checks:
         if later in mapping and earlier in mapping:
             sql = (
-                f"select {_ROW}, {_quote(mapping[later])} as v from {scratch} "
+                f"select {_ROW}, {mapping[later]} as v from {scratch} "
                 f"where {typed[later]} < {typed[earlier]}"
             )
             problems += _problems(con, file, sql, later, f"is before {earlier}")
 
     if table.key and all(k in mapping for k in table.key):
-        key_text = " || ' / ' || ".join(f"coalesce({typed[k]}::varchar, '')" for k in table.key)
+        # Compared as staging compares them, so a key unique here is unique in the models.
+        partition = ", ".join(keyed[k] for k in table.key)
+        raw_key = " || ' / ' || ".join(f"coalesce({mapping[k]}, '')" for k in table.key)
         sql = (
-            f"select {_ROW}, v from (select {_ROW}, {key_text} as v, "
-            f"row_number() over (partition by {', '.join(typed[k] for k in table.key)} "
-            f"order by {_ROW}) as occurrence from {scratch}) where occurrence > 1"
+            f"select {_ROW}, v, first_row, first_v from (select {_ROW}, {raw_key} as v, "
+            f"first_value({_ROW}) over w as first_row, first_value({raw_key}) over w as "
+            f"first_v, row_number() over w as occurrence from {scratch} "
+            f"window w as (partition by {partition} order by {_ROW})) where occurrence > 1 "
+            f"order by {_ROW} limit {MAX_REPORTED_ERRORS}"
         )
-        why = f"duplicates the key ({', '.join(table.key)}) of an earlier row"
-        problems += _problems(con, file, sql, ", ".join(table.key), why)
+        for row, value, first_row, first_value in con.execute(sql).fetchall():
+            why = f"duplicates the key ({', '.join(table.key)}) of row {first_row}"
+            if first_value != value:
+                why += (
+                    f" ({_shown(first_value)}): keys are compared as the models compare them "
+                    "(trimmed; currencies and quarters in any case; enumerations and segments "
+                    "in any case with spaces and hyphens as '_'; timestamps by their date)"
+                )
+            problems.append(Problem(file, row, ", ".join(table.key), value, why))
+    return checked, problems
 
-    select = ", ".join(f"{expr} as {_quote(name)}" for name, expr in typed.items())
-    return f"select {select} from {scratch} order by {_ROW}", problems
+
+def _amount_problems(
+    con: duckdb.DuckDBPyConnection,
+    checked: dict[str, Checked],
+) -> list[Problem]:
+    """Amounts that pass ±1e12 but overflow the models' decimal(18, 6) once converted at the
+    largest rate of their currency (from this load's fx_rates, else the warehouse's)."""
+    rates: str | None = None
+    source = ""
+    if "fx_rates" in checked:
+        fx = checked["fx_rates"]
+        rates = (
+            f"select upper({fx.typed['currency']}) as currency, "
+            f"max({fx.typed['rate_to_reporting']}) as rate from {fx.scratch} group by 1"
+        )
+        source = fx.path.name
+    else:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = 'fx_rates'"
+        ).fetchone()
+        if exists and exists[0]:
+            rates = (
+                "select upper(trim(currency)) as currency, max(rate_to_reporting) as rate "
+                "from raw.fx_rates group by 1"
+            )
+            source = "raw.fx_rates in the warehouse"
+    problems: list[Problem] = []
+    for file in checked.values():
+        if "amount" not in file.mapping or "currency" not in file.mapping:
+            continue
+        amount, currency = file.typed["amount"], file.typed["currency"]
+        join = (
+            f"left join ({rates}) as rates on upper({currency}) = rates.currency" if rates else ""
+        )
+        rate = "rates.rate" if rates else "cast(null as double)"
+        factor = f"greatest(coalesce({rate}, 1), 1)"
+        sql = (
+            f"select {_ROW}, {file.mapping['amount']}, upper({currency}), {rate}, "
+            f"abs({amount}) * {factor} from {file.scratch} {join} "
+            f"where abs({amount}) * {factor} >= {MAX_AMOUNT} "
+            f"order by {_ROW} limit {MAX_REPORTED_ERRORS}"
+        )
+        for row, value, code, found_rate, converted in con.execute(sql).fetchall():
+            if found_rate is not None and found_rate > 1:
+                why = (
+                    f"is {converted:.6g} once converted at the largest {code} rate "
+                    f"{found_rate:g} ({source}), beyond the ±{MAX_AMOUNT:g} the models carry"
+                )
+            else:
+                why = f"is not below {MAX_AMOUNT:g}, the largest amount the models carry"
+            problems.append(Problem(file.path.name, row, "amount", value, why))
+    return problems
 
 
 def _empty_table_sql(table: Table) -> str:
@@ -254,11 +563,17 @@ def _empty_table_sql(table: Table) -> str:
     return f"create table raw.{_quote(table.name)} ({columns})"
 
 
-def load(directory: Path, database: Path) -> LoadResult:
+def load(
+    directory: Path,
+    database: Path,
+    *,
+    allow_unknown_files: bool = False,
+    earliest_date: date = DEFAULT_EARLIEST_DATE,
+) -> LoadResult:
     """Validate every contract file in `directory`, then replace the raw tables in one go."""
     if not directory.is_dir():
         raise LoadError(f"{directory}: no such directory")
-    files = {t.name: p for t in TABLES if (p := find_file(directory, t)) is not None}
+    files, not_loaded = find_files(directory, allow_unknown_files)
     if not files:
         expected = ", ".join(f"{t.name}.csv" for t in TABLES)
         raise LoadError(f"{directory}: no raw files found (expected some of: {expected})")
@@ -269,20 +584,28 @@ def load(directory: Path, database: Path) -> LoadResult:
     except duckdb.Error as exc:
         raise LoadError(f"{database}: cannot open the warehouse: {exc}") from exc
     try:
+        # Deterministic text for Parquet timestamps with time zone, whatever the machine's.
+        # (Without the ICU extension DuckDB shows timestamps in UTC anyway.)
+        with contextlib.suppress(duckdb.Error):
+            con.execute("set TimeZone = 'UTC'")
         # Validation reads into temp tables, which never reach the database file.
-        selects: dict[str, str] = {}
+        checked: dict[str, Checked] = {}
         problems: list[Problem] = []
         for table in TABLES:
             if table.name in files:
-                sql, found = validate(con, files[table.name], table, f"scratch_{table.name}")
-                selects[table.name] = sql
+                scratch = f"scratch_{table.name}"
+                found_file, found = validate(con, files[table.name], table, scratch, earliest_date)
+                checked[table.name] = found_file
                 problems += found
+        if not problems:
+            problems += _amount_problems(con, checked)
         if problems:
             shown = "\n".join(f"  {p}" for p in problems[:MAX_REPORTED_ERRORS])
             more = len(problems) - MAX_REPORTED_ERRORS
             tail = f"\n  ... and more ({more} not shown)" if more > 0 else ""
             raise LoadError(f"the load was refused, nothing was written:\n{shown}{tail}")
-        return _replace_raw_tables(con, selects)
+        result = _replace_raw_tables(con, {n: c.select for n, c in checked.items()})
+        return LoadResult(result.loaded, result.created_empty, not_loaded)
     finally:
         con.close()
 
