@@ -89,17 +89,20 @@ class LoadResult:
 
 @dataclass(frozen=True)
 class Checked:
-    """A validated file: its scratch table and the typed expression of each contract column."""
+    """A validated file: its scratch table and a query of its typed contract columns."""
 
     path: Path
     scratch: str
     mapping: dict[str, str]  # contract column -> scratch column (c1..cN)
-    typed: dict[str, str]  # contract column -> typed SQL expression over the scratch table
+    # select: the row number, the scratch's text columns c1..cN and every contract column
+    # typed (quoted by its name)
+    relation: str
+    columns: tuple[str, ...]
 
     @property
     def select(self) -> str:
-        columns = ", ".join(f"{expr} as {_quote(name)}" for name, expr in self.typed.items())
-        return f"select {columns} from {self.scratch} order by {_ROW}"
+        names = ", ".join(_quote(c) for c in self.columns)
+        return f"select {names} from ({self.relation}) order by {_ROW}"
 
 
 def _quote(identifier: str) -> str:
@@ -346,12 +349,12 @@ def _parsed_sql(column: Column, text: str) -> str:
     return text
 
 
-def _key_sql(column: Column, text: str, typed: str) -> str:
-    """A key column as the models compare it (see models/staging)."""
+def _key_sql(column: Column, typed: str) -> str:
+    """A key column (its typed value) as the models compare it (see models/staging)."""
     if column.kind == "enum" or column.normalised:
-        return _normalise_sql(text)
+        return _normalise_sql(typed)
     if column.kind in ("currency", "quarter"):
-        return f"upper({text})"
+        return f"upper({typed})"
     return typed
 
 
@@ -448,60 +451,92 @@ def validate(
     mapping = _match_headers(file, headers, table)
 
     problems: list[Problem] = []
-    typed: dict[str, str] = {}
-    keyed: dict[str, str] = {}
+    texts: list[str] = []  # each mapped column trimmed, empty as null, named __t_<column>
+    typed: list[str] = []
     for column in table.columns:
+        sql_type = SQL_TYPES[column.kind]
         if column.name not in mapping:
-            typed[column.name] = f"cast(null as {SQL_TYPES[column.kind]})"
+            typed.append(f"cast(null as {sql_type}) as {_quote(column.name)}")
             continue
         raw = mapping[column.name]
-        text = f"nullif(trim({raw}), '')"
-        parsed = _parsed_sql(column, text)
-        value = parsed
+        text = _quote(f"__t_{column.name}")
+        texts.append(f"nullif(trim({raw}), '') as {text}")
+        value = _parsed_sql(column, text)
         if column.open_end:
-            value = f"nullif({parsed}, date '{OPEN_END_SENTINEL}')"
-        typed[column.name] = f"{value}::{SQL_TYPES[column.kind]}"
-        keyed[column.name] = _key_sql(column, text, typed[column.name])
-        for condition, why in _column_checks(column, text, parsed, earliest_date):
-            sql = f"select {_ROW}, {raw} as v from {scratch} where {condition}"
-            found = _problems(con, file, sql, column.name, why)
-            if found:
-                problems += found
-                break  # the first failing rule of a column is enough to act on
+            value = f"nullif({value}, date '{OPEN_END_SENTINEL}')"
+        typed.append(f"{value}::{sql_type} as {_quote(column.name)}")
+        # One scan per column: the rows breaking its first broken rule (enough to act on).
+        # The text and the parsed value are projected once, then tested.
+        rules = _column_checks(column, "t", "p", earliest_date)
+        if rules:
+            whens = " ".join(f"when {condition} then {n}" for n, (condition, _) in enumerate(rules))
+            sql = (
+                f"select {_ROW}, v, rule from (select {_ROW}, v, case {whens} end as rule "
+                f"from (select {_ROW}, v, t, {_parsed_sql(column, 't')} as p "
+                f"from (select {_ROW}, {raw} as v, nullif(trim({raw}), '') as t "
+                f"from {scratch}))) where rule is not null qualify rule = min(rule) over () "
+                f"order by {_ROW} limit {MAX_REPORTED_ERRORS}"
+            )
+            for row, found_value, rule in con.execute(sql).fetchall():
+                problems.append(Problem(file, row, column.name, found_value, rules[rule][1]))
 
-    checked = Checked(path, scratch, mapping, typed)
+    passthrough = ", ".join([_ROW, *sorted(set(mapping.values()))])
+    relation = (
+        f"select {passthrough}, {', '.join(typed)} "
+        f"from (select {', '.join([passthrough, *texts])} from {scratch})"
+    )
+    checked = Checked(path, scratch, mapping, relation, tuple(table.column_names))
     if problems:
         return checked, problems
 
     for later, earlier in table.checks:
         if later in mapping and earlier in mapping:
             sql = (
-                f"select {_ROW}, {mapping[later]} as v from {scratch} "
-                f"where {typed[later]} < {typed[earlier]}"
+                f"select {_ROW}, {mapping[later]} as v from ({relation}) "
+                f"where {_quote(later)} < {_quote(earlier)}"
             )
             problems += _problems(con, file, sql, later, f"is before {earlier}")
 
     if table.key and all(k in mapping for k in table.key):
         # Compared as staging compares them, so a key unique here is unique in the models.
-        partition = ", ".join(keyed[k] for k in table.key)
-        raw_key = " || ' / ' || ".join(f"coalesce({mapping[k]}, '')" for k in table.key)
-        sql = (
-            f"select {_ROW}, v, first_row, first_v from (select {_ROW}, {raw_key} as v, "
-            f"first_value({_ROW}) over w as first_row, first_value({raw_key}) over w as "
-            f"first_v, row_number() over w as occurrence from {scratch} "
-            f"window w as (partition by {partition} order by {_ROW})) where occurrence > 1 "
-            f"order by {_ROW} limit {MAX_REPORTED_ERRORS}"
-        )
-        for row, value, first_row, first_value in con.execute(sql).fetchall():
-            why = f"duplicates the key ({', '.join(table.key)}) of row {first_row}"
-            if first_value != value:
-                why += (
-                    f" ({_shown(first_value)}): keys are compared as the models compare them "
-                    "(trimmed; currencies and quarters in any case; enumerations and segments "
-                    "in any case with spaces and hyphens as '_'; timestamps by their date)"
-                )
-            problems.append(Problem(file, row, ", ".join(table.key), value, why))
+        partition = ", ".join(_key_sql(table.column(k), _quote(k)) for k in table.key)
+        duplicated = con.execute(
+            f"select count(*) from (select 1 from ({relation}) group by {partition} "
+            "having count(*) > 1 limit 1)"
+        ).fetchone()
+        if duplicated and duplicated[0]:
+            problems += _duplicates(con, file, table, mapping, relation, partition)
     return checked, problems
+
+
+def _duplicates(
+    con: duckdb.DuckDBPyConnection,
+    file: str,
+    table: Table,
+    mapping: dict[str, str],
+    relation: str,
+    partition: str,
+) -> list[Problem]:
+    """Each row repeating an earlier row's key, naming that row."""
+    raw_key = " || ' / ' || ".join(f"coalesce({mapping[k]}, '')" for k in table.key)
+    sql = (
+        f"select {_ROW}, v, first_row, first_v from (select {_ROW}, {raw_key} as v, "
+        f"first_value({_ROW}) over w as first_row, first_value({raw_key}) over w as "
+        f"first_v, row_number() over w as occurrence from ({relation}) "
+        f"window w as (partition by {partition} order by {_ROW})) where occurrence > 1 "
+        f"order by {_ROW} limit {MAX_REPORTED_ERRORS}"
+    )
+    problems = []
+    for row, value, first_row, first_value in con.execute(sql).fetchall():
+        why = f"duplicates the key ({', '.join(table.key)}) of row {first_row}"
+        if first_value != value:
+            why += (
+                f" ({_shown(first_value)}): keys are compared as the models compare them "
+                "(trimmed; currencies and quarters in any case; enumerations and segments "
+                "in any case with spaces and hyphens as '_'; timestamps by their date)"
+            )
+        problems.append(Problem(file, row, ", ".join(table.key), value, why))
+    return problems
 
 
 def _amount_problems(
@@ -515,8 +550,8 @@ def _amount_problems(
     if "fx_rates" in checked:
         fx = checked["fx_rates"]
         rates = (
-            f"select upper({fx.typed['currency']}) as currency, "
-            f"max({fx.typed['rate_to_reporting']}) as rate from {fx.scratch} group by 1"
+            "select upper(currency) as currency, max(rate_to_reporting) as rate "
+            f"from ({fx.relation}) group by 1"
         )
         source = fx.path.name
     else:
@@ -534,16 +569,17 @@ def _amount_problems(
     for file in checked.values():
         if "amount" not in file.mapping or "currency" not in file.mapping:
             continue
-        amount, currency = file.typed["amount"], file.typed["currency"]
         join = (
-            f"left join ({rates}) as rates on upper({currency}) = rates.currency" if rates else ""
+            f"left join ({rates}) as rates on upper(checked.currency) = rates.currency"
+            if rates
+            else ""
         )
         rate = "rates.rate" if rates else "cast(null as double)"
         factor = f"greatest(coalesce({rate}, 1), 1)"
         sql = (
-            f"select {_ROW}, {file.mapping['amount']}, upper({currency}), {rate}, "
-            f"abs({amount}) * {factor} from {file.scratch} {join} "
-            f"where abs({amount}) * {factor} >= {MAX_AMOUNT} "
+            f"select {_ROW}, {file.mapping['amount']}, upper(checked.currency), {rate}, "
+            f"abs(amount) * {factor} from ({file.relation}) as checked {join} "
+            f"where abs(amount) * {factor} >= {MAX_AMOUNT} "
             f"order by {_ROW} limit {MAX_REPORTED_ERRORS}"
         )
         for row, value, code, found_rate, converted in con.execute(sql).fetchall():
