@@ -2,20 +2,34 @@
     Constant-currency rates: one row per currency with its latest fx_rates rate on or
     before as_of_date, so exchange-rate swings never show as expansion or contraction.
     The reporting currency always converts at 1. Use as the body of an import CTE.
+
+    fx_rates gives units of the reporting currency per unit of currency. A table kept in
+    another base currency (the demo's rates are to USD, with USD at 1) still works for
+    any reporting currency it has a rate for: in a month where the reporting currency
+    itself has a rate r, every rate of that month is divided by r (cross rates through
+    the base). A currency with no rate stays unconverted and its rows are quarantined.
 -#}
 {% macro constant_currency_rates() -%}
+    {%- set reporting_currency = var("reporting_currency") | upper %}
     select
-        upper(trim(currency)) as currency,
-        max_by(rate_to_reporting, month) as rate_to_reporting
-    from {{ source('billing', 'fx_rates') }}
+        upper(trim(rates.currency)) as currency,
+        max_by(
+            rates.rate_to_reporting / coalesce(reporting_rates.rate_to_reporting, 1.0),
+            rates.month
+        ) as rate_to_reporting
+    from {{ source('billing', 'fx_rates') }} as rates
+    left join {{ source('billing', 'fx_rates') }} as reporting_rates
+        on
+            rates.month = reporting_rates.month
+            and upper(trim(reporting_rates.currency)) = '{{ reporting_currency }}'
     where
-        month <= {{ as_of_date() }}
-        and upper(trim(currency)) != '{{ var("reporting_currency") | upper }}'
+        rates.month <= {{ as_of_date() }}
+        and upper(trim(rates.currency)) != '{{ reporting_currency }}'
     group by 1
 
     union all
 
     select
-        '{{ var("reporting_currency") | upper }}' as currency,
+        '{{ reporting_currency }}' as currency,
         1.0 as rate_to_reporting
 {%- endmacro %}

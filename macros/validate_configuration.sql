@@ -6,15 +6,40 @@
     {%- set re = modules.re -%}
     {%- set problems = [] -%}
 
-    {#- as_of_date: empty (= today) or an ISO date -#}
+    {#- var names given on the command line: each must be a var of dbt_project.yml -#}
+    {%- for name in unknown_cli_vars() -%}
+        {%- set closest = closest_var_name(name) -%}
+        {%- do problems.append("unknown var '" ~ name ~ "'"
+            ~ (" (did you mean '" ~ closest ~ "'?)" if closest else
+               " (known vars: " ~ (known_var_names() | join(', ')) ~ ")")) -%}
+    {%- endfor -%}
+
+    {#- earliest_date: a real ISO date -#}
+    {%- set earliest = var('earliest_date') | string -%}
+    {%- if not is_real_date(earliest) -%}
+        {%- do problems.append("earliest_date must be a real date like 2000-01-01, got '"
+            ~ earliest ~ "'") -%}
+    {%- endif -%}
+
+    {#- as_of_date (the var, else $EXPANSION_METRICS_AS_OF_DATE): empty (= today) or a
+        real ISO date from earliest_date to one year after the day the run starts -#}
     {%- set as_of = var('as_of_date', '') | string -%}
+    {%- set source = 'as_of_date' -%}
+    {%- if not as_of and env_var('EXPANSION_METRICS_AS_OF_DATE', '') -%}
+        {%- set as_of = env_var('EXPANSION_METRICS_AS_OF_DATE') | string -%}
+        {%- set source = 'as_of_date ($EXPANSION_METRICS_AS_OF_DATE)' -%}
+    {%- endif -%}
+    {%- set latest = (run_started_at + modules.datetime.timedelta(days=366)).strftime('%Y-%m-%d') -%}
     {%- if as_of and not re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', as_of) -%}
-        {%- do problems.append("as_of_date must be a date like 2026-10-31, got '" ~ as_of ~ "'") -%}
-    {%- elif as_of -%}
-        {%- set parts = as_of.split('-') | map('int') | list -%}
-        {%- if parts[1] < 1 or parts[1] > 12 or parts[2] < 1 or parts[2] > 31 -%}
-            {%- do problems.append("as_of_date is not a real date: '" ~ as_of ~ "'") -%}
-        {%- endif -%}
+        {%- do problems.append(source ~ " must be a date like 2026-10-31, got '" ~ as_of ~ "'") -%}
+    {%- elif as_of and is_real_date(earliest) and as_of < earliest -%}
+        {%- do problems.append(source ~ " " ~ as_of ~ " is before earliest_date " ~ earliest
+            ~ ": no plausible data is that old (lower earliest_date if it really is)") -%}
+    {%- elif as_of and not is_real_date(as_of) -%}
+        {%- do problems.append(source ~ " is not a real date: '" ~ as_of ~ "'") -%}
+    {%- elif as_of and as_of > latest -%}
+        {%- do problems.append(source ~ " " ~ as_of ~ " is more than a year after today ("
+            ~ run_started_at.strftime('%Y-%m-%d') ~ "): latest allowed " ~ latest) -%}
     {%- endif -%}
 
     {%- if not re.fullmatch('[A-Z]{3}', var('reporting_currency') | string) -%}
@@ -90,4 +115,84 @@
         {{ exceptions.raise_compiler_error(
             "Invalid configuration, nothing was run:\n  - " ~ (problems | join("\n  - "))) }}
     {%- endif -%}
+{% endmacro %}
+
+{#- A string like 2026-02-28 that names a real calendar date (year 0001 to 9999). -#}
+{% macro is_real_date(text) %}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text | string) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set year, month, day = (text | string).split('-') | map('int') | list -%}
+    {%- if year < 1 or month < 1 or month > 12 or day < 1 -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set leap = (year % 4 == 0 and year % 100 != 0) or year % 400 == 0 -%}
+    {%- set month_days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] -%}
+    {{ return(day <= month_days[month - 1]) }}
+{% endmacro %}
+
+{#-
+    The vars of dbt_project.yml. dbt does not list them to Jinja, so they are named here
+    once; python_checks/test_configuration.py fails when this list and dbt_project.yml
+    differ.
+-#}
+{% macro known_var_names() %}
+    {{ return([
+        'as_of_date', 'earliest_date', 'reporting_currency', 'include_usage_in_mrr',
+        'nrr_world_class_pct', 'nrr_strong_pct', 'nrr_needs_improvement_pct',
+        'fiscal_year_start_month', 'coverage_healthy_ratio', 'coverage_alert_ratio',
+        'conversion_lookback_months',
+        'health_usage_recent_days', 'health_usage_baseline_days', 'health_usage_decline_pct',
+        'health_support_recent_days', 'health_support_baseline_days', 'health_payment_days',
+        'health_sponsor_change_days', 'health_qbr_days', 'health_renewal_days',
+        'health_upgrade_prompt_pct', 'health_weight_usage', 'health_weight_support',
+        'health_weight_payments', 'health_weight_relationship', 'health_weight_renewal',
+        'health_green_min_score', 'health_yellow_min_score',
+        'logo_churn_targets_pct', 'logo_churn_target_default_pct',
+        'raw_freshness_warn_hours', 'raw_freshness_error_hours'
+    ]) }}
+{% endmacro %}
+
+{#- Names passed with --vars (invocation_args_dict: a mapping, or YAML text) not known. -#}
+{% macro unknown_cli_vars() %}
+    {%- set given = invocation_args_dict.get('vars') or {} -%}
+    {%- if given is string -%}
+        {%- set given = fromyaml(given) or {} -%}
+    {%- endif -%}
+    {%- set known = known_var_names() -%}
+    {{ return(given.keys() | map('string') | reject('in', known) | sort | list) }}
+{% endmacro %}
+
+{#-
+    The known var closest to `name` by edit distance (insertions, deletions,
+    substitutions), if it is close: at most a third of the longer name, at least 2.
+-#}
+{% macro closest_var_name(name) %}
+    {%- set best = namespace(name=none, distance=none) -%}
+    {%- for known in known_var_names() -%}
+        {%- set distance = edit_distance(name | lower, known) -%}
+        {%- if best.distance is none or distance < best.distance -%}
+            {%- set best.name = known -%}
+            {%- set best.distance = distance -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set allowed = [2, ([name | length, best.name | length] | max) // 3] | max -%}
+    {{ return(best.name if best.distance <= allowed else none) }}
+{% endmacro %}
+
+{#- Levenshtein distance of two strings, one row of the table at a time. -#}
+{% macro edit_distance(a, b) %}
+    {%- set row = namespace(previous=range(b | length + 1) | list) -%}
+    {%- for i in range(a | length) -%}
+        {%- set current = [i + 1] -%}
+        {%- for j in range(b | length) -%}
+            {%- do current.append([
+                row.previous[j + 1] + 1,
+                current[j] + 1,
+                row.previous[j] + (0 if a[i] == b[j] else 1)
+            ] | min) -%}
+        {%- endfor -%}
+        {%- set row.previous = current -%}
+    {%- endfor -%}
+    {{ return(row.previous[-1]) }}
 {% endmacro %}

@@ -29,6 +29,10 @@ plan_tiers as (
     select * from {{ ref('plan_tiers') }}
 ),
 
+constant_rates as (
+    {{ constant_currency_rates() }}
+),
+
 items_unknown_customer as (
     select
         'subscription_items' as source_table,
@@ -51,6 +55,29 @@ items_without_rate as (
     where fx_rate_to_reporting is null
 ),
 
+items_over_limit as (
+    select
+        'subscription_items' as source_table,
+        subscription_item_id as row_key,
+        customer_id,
+        'mrr in the reporting currency is beyond the supported limit of 999,999,999,999 '
+        || '(amount ' || cast(amount_local as {{ dbt.type_string() }}) || ' ' || currency
+        || ' per ' || billing_interval || ')' as reason
+    from subscription_items
+    where fx_rate_to_reporting is not null and mrr is null
+),
+
+items_before_earliest_date as (
+    select
+        'subscription_items' as source_table,
+        subscription_item_id as row_key,
+        customer_id,
+        'valid_from ' || cast(valid_from as {{ dbt.type_string() }})
+        || ' is before earliest_date {{ var("earliest_date") }}' as reason
+    from subscription_items
+    where valid_from < cast('{{ var("earliest_date") }}' as date)
+),
+
 items_unknown_tier as (
     select
         'subscription_items' as source_table,
@@ -70,21 +97,53 @@ items_unknown_tier as (
 invoices_without_rate as (
     select
         'invoices' as source_table,
-        invoice_id as row_key,
-        customer_id,
-        'no fx_rates rate for currency ' || currency || ' on or before as_of_date' as reason
+        invoices.invoice_id as row_key,
+        invoices.customer_id,
+        case
+            when constant_rates.currency is null
+                then
+                    'no fx_rates rate for currency ' || invoices.currency
+                    || ' on or before as_of_date'
+            else
+                'amount in the reporting currency is beyond the supported limit of '
+                || '999,999,999,999'
+        end as reason
     from invoices
-    where amount is null
+    left join constant_rates
+        on invoices.currency = constant_rates.currency
+    where invoices.amount is null
 ),
 
 opportunities_without_rate as (
     select
         'opportunities' as source_table,
+        opportunities.opportunity_id as row_key,
+        opportunities.customer_id,
+        case
+            when constant_rates.currency is null
+                then
+                    'no fx_rates rate for currency ' || opportunities.currency
+                    || ' on or before as_of_date'
+            else
+                'arr in the reporting currency is beyond the supported limit of '
+                || '999,999,999,999'
+        end as reason
+    from opportunities
+    left join constant_rates
+        on opportunities.currency = constant_rates.currency
+    where opportunities.arr is null
+),
+
+opportunities_closed_before_created as (
+    select
+        'opportunities' as source_table,
         opportunity_id as row_key,
         customer_id,
-        'no fx_rates rate for currency ' || currency || ' on or before as_of_date' as reason
+        'close_date ' || cast(close_date as {{ dbt.type_string() }})
+        || ' is before created_date ' || cast(created_date as {{ dbt.type_string() }})
+            as reason
     from opportunities
-    where arr is null
+    where close_date < created_date
 ),
 
 opportunities_unknown_customer as (
@@ -116,6 +175,10 @@ final as (
     union all
     select * from items_without_rate
     union all
+    select * from items_over_limit
+    union all
+    select * from items_before_earliest_date
+    union all
     select * from items_unknown_tier
     union all
     select * from invoices_without_rate
@@ -123,6 +186,8 @@ final as (
     select * from opportunities_without_rate
     union all
     select * from opportunities_unknown_customer
+    union all
+    select * from opportunities_closed_before_created
     union all
     select * from history_unknown_opportunity
 )

@@ -1,6 +1,8 @@
 {#-
-    Subscription items that count in MRR, one row per item: a known customer, an fx rate
-    (quarantined items stay out), and usage lines only while include_usage_in_mrr is true.
+    Subscription items that count in MRR, one row per item: a known customer, an MRR in
+    the reporting currency (an fx rate, within the supported range), valid_from on or
+    after earliest_date (quarantined items stay out), and usage lines only while
+    include_usage_in_mrr is true.
 -#}
 with
 
@@ -34,6 +36,7 @@ final as (
         on subscription_items.plan_tier = plan_tiers.plan_tier
     where
         subscription_items.mrr is not null
+        and subscription_items.valid_from >= cast('{{ var("earliest_date") }}' as date)
         and (
             {{ var('include_usage_in_mrr') }}
             or not subscription_items.is_usage

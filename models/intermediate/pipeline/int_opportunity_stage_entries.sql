@@ -17,8 +17,11 @@ opportunity_stages as (
 ),
 
 expansion_opportunities as (
+    {#- An opportunity closed before it was created is quarantined (int_quarantined_rows). -#}
     select * from opportunities
-    where opportunity_type = 'expansion'
+    where
+        opportunity_type = 'expansion'
+        and (close_date is null or close_date >= created_date)
 ),
 
 recorded_entries as (

@@ -20,9 +20,11 @@ renamed as (
 
         ---------- numerics
         cast(source.amount as double) as amount_local,
-        cast(
-            source.amount * constant_rates.rate_to_reporting as decimal(18, 6)
-        ) as amount,
+        {#- decimal(18, 6) holds less than 1e12: a larger amount is left null (quarantined) -#}
+        case
+            when abs(source.amount * constant_rates.rate_to_reporting) < 999999999999
+                then cast(source.amount * constant_rates.rate_to_reporting as decimal(18, 6))
+        end as amount,
 
         ---------- dates
         cast(source.due_date as date) as due_date

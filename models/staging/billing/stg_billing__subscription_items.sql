@@ -47,13 +47,26 @@ with_mrr as (
     from renamed
 ),
 
+{#-
+    MRR is a decimal(18, 6): below 1e12. A larger MRR (an amount the loader accepts,
+    converted at a rate above 1) is left null, never a cast error; int_quarantined_rows
+    names the item and the limit.
+-#}
+{%- set mrr_limit = 999999999999 %}
+
 final as (
     select
         *,
-        cast(amount_local / months_in_interval as decimal(18, 6)) as mrr_local,
-        cast(
-            amount_local * fx_rate_to_reporting / months_in_interval as decimal(18, 6)
-        ) as mrr
+        case
+            when abs(amount_local / months_in_interval) < {{ mrr_limit }}
+                then cast(amount_local / months_in_interval as decimal(18, 6))
+        end as mrr_local,
+        case
+            when abs(amount_local * fx_rate_to_reporting / months_in_interval) < {{ mrr_limit }}
+                then cast(
+                    amount_local * fx_rate_to_reporting / months_in_interval as decimal(18, 6)
+                )
+        end as mrr
     from with_mrr
 )
 

@@ -23,9 +23,11 @@ renamed as (
 
         ---------- numerics
         cast(source.amount as double) as arr_local,
-        cast(
-            source.amount * constant_rates.rate_to_reporting as decimal(18, 6)
-        ) as arr,
+        {#- decimal(18, 6) holds less than 1e12: a larger ARR is left null (quarantined) -#}
+        case
+            when abs(source.amount * constant_rates.rate_to_reporting) < 999999999999
+                then cast(source.amount * constant_rates.rate_to_reporting as decimal(18, 6))
+        end as arr,
 
         ---------- dates
         cast(source.created_date as date) as created_date,
