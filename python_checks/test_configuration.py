@@ -187,7 +187,7 @@ def test_one_var_changed_builds_green(values: dict[str, object], demo: Path, tmp
         database.write_bytes(demo.read_bytes())
         done = _dbt(database, "build", "--vars", _vars(values))
     else:
-        done = _dbt(demo, "build", "--select", "test_type:unit", "--vars", _vars(values))
+        done = _dbt(demo, "test", "--select", "test_type:unit", "--vars", _vars(values))
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr
     SUMMARY.append(f"configuration sweep ({'full build' if SWEEP else 'unit tests'}): {values}")
 
