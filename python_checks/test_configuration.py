@@ -3,8 +3,9 @@
 - The demo (seeds/demo, as_of_date 2026-10-31) builds with every var of dbt_project.yml
   changed at once to another valid value (the README's own examples among them), and the
   total MRR in EUR is checked against a hand computation from the demo's CSV files.
-- Each of the issue's examples alone runs the unit tests (which pin the vars they depend
-  on). CONFIG_SWEEP=all runs a full demo build per var instead (about 30 s each).
+- The unit tests run under a second combination of changed values (they pin the vars
+  they depend on). CONFIG_SWEEP=all runs a full demo build per var changed alone
+  instead (about 30 s each), and the unit tests under each of the issue's examples.
 - A var name with a typo, and an as_of_date before earliest_date, in year 0, far in the
   future or not a real date, stop the run naming the problem, with the warehouse
   byte-identical.
@@ -170,57 +171,69 @@ def test_demo_builds_green_with_every_var_changed(demo: Path):
     assert quarantined == (0,)
 
 
+# A second valid combination, for the unit tests alone (each value differs from both the
+# default and CHANGED where the var has room).
+COMBINATION_B: dict[str, object] = {
+    "reporting_currency": "GBP", "include_usage_in_mrr": True, "nrr_world_class_pct": 110,
+    "nrr_strong_pct": 95, "nrr_needs_improvement_pct": 80, "fiscal_year_start_month": 11,
+    "coverage_healthy_ratio": 2.0, "coverage_alert_ratio": 1.0,
+    "conversion_lookback_months": 24, "health_usage_recent_days": 7,
+    "health_usage_baseline_days": 21, "health_usage_decline_pct": 10,
+    "health_support_recent_days": 60, "health_support_baseline_days": 365,
+    "health_payment_days": 30, "health_sponsor_change_days": 30, "health_qbr_days": 365,
+    "health_renewal_days": 30, "health_upgrade_prompt_pct": 95, "health_weight_usage": 20,
+    "health_weight_support": 20, "health_weight_payments": 20,
+    "health_weight_relationship": 20, "health_weight_renewal": 20,
+    "health_green_min_score": 60, "health_yellow_min_score": 30,
+}  # fmt: skip
+
 SWEEP = os.environ.get("CONFIG_SWEEP", "") == "all"
-SWEEP_CASES = (
-    [{name: value} for name, value in CHANGED.items() if name != "as_of_date"]
+# (what to run, vars): "unit" = the unit tests alone, "build" = a full demo build.
+CASES: list[tuple[str, dict[str, object]]] = (
+    [("unit", example) for example in ISSUE_EXAMPLES]
+    + [("build", {name: value}) for name, value in CHANGED.items() if name != "as_of_date"]
     if SWEEP
-    else ISSUE_EXAMPLES
+    else [("unit", COMBINATION_B)]
 )
 
 
-@pytest.mark.parametrize("values", SWEEP_CASES, ids=lambda v: ",".join(v))
-def test_one_var_changed_builds_green(values: dict[str, object], demo: Path, tmp_path: Path):
-    """CI: the unit tests under each of the issue's examples. CONFIG_SWEEP=all: a full
-    demo build (into a copy of the loaded warehouse) per var changed alone."""
-    if SWEEP:
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}:{','.join(c[1])[:60]}")
+def test_other_settings_build_green(
+    case: tuple[str, dict[str, object]], demo: Path, tmp_path: Path
+):
+    """CI: the unit tests under COMBINATION_B. CONFIG_SWEEP=all: the unit tests under each
+    of the issue's examples, and a full demo build (into a copy of the loaded warehouse)
+    per var changed alone."""
+    kind, values = case
+    if kind == "build":
         database = tmp_path / "wh.duckdb"
         database.write_bytes(demo.read_bytes())
         done = _dbt(database, "build", "--vars", _vars(values))
     else:
         done = _dbt(demo, "test", "--select", "test_type:unit", "--vars", _vars(values))
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr
-    SUMMARY.append(f"configuration sweep ({'full build' if SWEEP else 'unit tests'}): {values}")
+    SUMMARY.append(f"configuration ({'full build' if kind == 'build' else 'unit tests'}): {values}")
 
 
 # ---------------------------------------------------------------------------------------
 # Refused before anything runs
 
 REFUSED = {
-    "typo in a var name": (
-        {"vars": "{as_of_dat: 2026-10-31}"},
-        ["unknown var 'as_of_dat' (did you mean 'as_of_date'?)"],
+    "typo in a var name, and a date from the environment that is not real": (
+        {"vars": "{as_of_dat: 2026-10-31}", "env": {"EXPANSION_METRICS_AS_OF_DATE": "2026-02-30"}},
+        ["unknown var 'as_of_dat' (did you mean 'as_of_date'?)",
+         "as_of_date ($EXPANSION_METRICS_AS_OF_DATE) is not a real date: '2026-02-30'"],
     ),
-    "typo and year 0": (
+    "typos and year 0": (
         {"vars": '{as_of_date: "0000-01-01", helth_weight_usage: 40, colour: blue}'},
         ["unknown var 'helth_weight_usage' (did you mean 'health_weight_usage'?)",
          "unknown var 'colour' (known vars: as_of_date, earliest_date,",
          "as_of_date 0000-01-01 is before earliest_date 2000-01-01"],
     ),
-    "before earliest_date": (
-        {"vars": "{as_of_date: 1999-12-31}"},
-        ["as_of_date 1999-12-31 is before earliest_date 2000-01-01"],
-    ),
-    "far future": (
-        {"vars": "{as_of_date: 9999-12-31}"},
-        ["as_of_date 9999-12-31 is more than a year after today"],
-    ),
-    "not a real date, from the environment": (
-        {"env": {"EXPANSION_METRICS_AS_OF_DATE": "2026-02-30"}},
-        ["as_of_date ($EXPANSION_METRICS_AS_OF_DATE) is not a real date: '2026-02-30'"],
-    ),
-    "earliest_date malformed": (
-        {"vars": '{as_of_date: 2026-10-31, earliest_date: "2000-13-01"}'},
-        ["earliest_date must be a real date like 2000-01-01, got '2000-13-01'"],
+    "far future and a malformed earliest_date": (
+        {"vars": '{as_of_date: 9999-12-31, earliest_date: "2000-13-01"}'},
+        ["as_of_date 9999-12-31 is more than a year after today",
+         "earliest_date must be a real date like 2000-01-01, got '2000-13-01'"],
     ),
 }  # fmt: skip
 
