@@ -8,9 +8,11 @@ data that ran to the end), never hold data of a load the build refused, be reada
 new read-only connection, and the next refresh must succeed.
 
 REFRESH_KILLS sets the number of kills (3 in CI; the long run uses 30 or more),
-REFRESH_KILLS_SEED the random delays. Kinds of kill, in turn: during the load, at a random
-point of a refresh whose data loads but fails a data test, from the freshness check on
-(checkpoint and rename), at a random point of the whole refresh.
+REFRESH_KILLS_SEED the random delays. Kinds of kill, in turn: right after the load's
+commit of data that fails a data test, at a random point of a refresh of such data, from
+the freshness check on (checkpoint and rename), at a random point of the whole refresh,
+during the load. After each kill the next refresh runs with no new data and must publish
+exactly what a complete refresh of the published raw data publishes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import hashlib
 import os
 import random
 import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -29,22 +33,24 @@ import pytest
 from conftest import SUMMARY
 from test_pipeline_worked_examples import raw_files
 from test_refresh import (
+    AS_OF,
+    KILL_LOAD_AFTER_COMMIT,
     group_members,
     read_back,
     refresh,
     refused_at_build,
     sha256,
-    start_refresh,
     wait_for_step,
     wal,
 )
 
 KILLS = int(os.environ.get("REFRESH_KILLS", "3"))
 SEED = int(os.environ.get("REFRESH_KILLS_SEED", "20261123"))
-# load: at a random point of the load; refused: at a random point of a refresh whose data
-# fails a test; late: at a random point from the freshness check on (checkpoint, rename);
-# any: at a random point of the whole refresh.
-KINDS = ("load", "refused", "late", "any")
+# commit: the whole group right after the load's COMMIT, before DuckDB checkpoints (data
+# that fails a test); refused: at a random point of a refresh whose data fails a test;
+# late: at a random point from the freshness check on (checkpoint, rename); any: at a
+# random point of the whole refresh; load: at a random point of the load.
+KINDS = ("commit", "refused", "late", "any", "load")
 
 
 def content_fingerprint(database: Path) -> str:
@@ -92,23 +98,45 @@ def sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
+def start(published: Path, data: Path, hook: Path | None) -> subprocess.Popen[str]:
+    path = os.pathsep.join(filter(None, [str(hook or ""), os.environ.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        [sys.executable, "-m", "expansion_metrics.cli", "refresh", "--as-of-date", AS_OF,
+         "--raw", str(data)],
+        env={**os.environ, "EXPANSION_METRICS_DB": str(published), "PYTHONPATH": path},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+
+
 def test_sigkill_of_the_whole_refresh_at_random_points(sets, tmp_path: Path):
     published = tmp_path / "published" / "wh.duckdb"
-    started = time.monotonic()
-    done = refresh(published, "--raw", str(sets["a"]))
-    one_refresh = time.monotonic() - started
-    assert done.returncode == 0, done.stderr
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        KILL_LOAD_AFTER_COMMIT.replace(
+            "os.kill(os.getpid(), signal.SIGKILL)", "os.killpg(os.getpgid(0), signal.SIGKILL)"
+        )
+    )
+    reference = {}
+    for data in ("b", "a"):  # what a complete refresh of each data set publishes
+        started = time.monotonic()
+        done = refresh(published, "--raw", str(sets[data]))
+        one_refresh = time.monotonic() - started
+        assert done.returncode == 0, done.stderr
+        reference[data] = content_fingerprint(published)
+    assert reference["a"] != reference["b"]
     current = "a"
-    reference = {"a": content_fingerprint(published)}
     rng = random.Random(SEED)
     outcomes: Counter[str] = Counter()
     phases: Counter[str] = Counter()
     for kill in range(KILLS):
         kind = KINDS[kill % len(KINDS)]
-        data = "refused" if kind == "refused" else ("b" if current == "a" else "a")
+        data = "refused" if kind in ("commit", "refused") else ("b" if current == "a" else "a")
         before = sha256(published)
-        running = start_refresh(published, "--raw", str(sets[data]))
-        if kind == "load":
+        running = start(published, sets[data], hook if kind == "commit" else None)
+        if kind == "commit":  # the hook kills the whole group right after the load's COMMIT
+            running.wait(timeout=600)
+        elif kind == "load":
             wait_for_step(running.pid, "load")
             time.sleep(rng.uniform(0, 0.5))
         elif kind == "late":
@@ -116,7 +144,7 @@ def test_sigkill_of_the_whole_refresh_at_random_points(sets, tmp_path: Path):
             time.sleep(rng.uniform(0, 4.0))
         else:
             time.sleep(rng.uniform(0, one_refresh))
-        phases[phase_of(running.pid)] += 1
+        phases["load commit" if kind == "commit" else phase_of(running.pid)] += 1
         with contextlib.suppress(ProcessLookupError):
             os.killpg(running.pid, signal.SIGKILL)
         running.communicate()
@@ -127,23 +155,22 @@ def test_sigkill_of_the_whole_refresh_at_random_points(sets, tmp_path: Path):
 
         seen = read_back(published)  # a new read-only connection reads it, no .wal beside it
         assert "c_refused" not in seen["customers"], f"kill {kill}: refused data published"
-        unchanged = sha256(published) == before
-        changed_to = None if unchanged else content_fingerprint(published)
-
-        # The next refresh succeeds (with good data: the refused set can never succeed).
-        after = data if data != "refused" else ("b" if current == "a" else "a")
-        done = refresh(published, "--raw", str(sets[after]))
-        assert done.returncode == 0, f"kill {kill} ({kind}): next refresh failed: {done.stderr}"
-        assert "c_refused" not in read_back(published)["customers"]
-        reference[after] = content_fingerprint(published)
-        current = after
-        if unchanged:
-            outcomes["unchanged"] += 1
-        elif data != "refused" and changed_to == reference[data]:
-            outcomes["new version"] += 1
+        if sha256(published) == before:
+            outcome = "unchanged"
+        elif data != "refused" and content_fingerprint(published) == reference[data]:
+            outcome, current = "new version", data
         else:
-            outcomes["bad"] += 1
-        assert outcomes["bad"] == 0, f"kill {kill} ({kind}): published is neither old nor new"
+            outcome = "bad"
+        outcomes[outcome] += 1
+        assert outcome != "bad", f"kill {kill} ({kind}): published is neither old nor new"
+
+        # The next scheduled refresh, with no new data, succeeds and publishes exactly what
+        # the published raw data builds: nothing of the killed run leaks into it.
+        done = refresh(published)
+        assert done.returncode == 0, f"kill {kill} ({kind}): next refresh failed: {done.stderr}"
+        assert content_fingerprint(published) == reference[current], (
+            f"kill {kill} ({kind}): the next refresh published something else"
+        )
     assert not wal(published).exists()
     SUMMARY.append(
         f"refresh kills {KILLS} (seed {SEED}, one refresh {one_refresh:.0f}s): published "
