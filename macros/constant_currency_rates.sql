@@ -7,7 +7,10 @@
     another base currency (the demo's rates are to USD, with USD at 1) still works for
     any reporting currency it has a rate for: in a month where the reporting currency
     itself has a rate r, every rate of that month is divided by r (cross rates through
-    the base). A currency with no rate stays unconverted and its rows are quarantined.
+    the base). Once the reporting currency has any rate, a month without its rate is
+    skipped for the cross (the latest month that has both counts), so rates of two
+    bases are never mixed. A currency with no rate stays unconverted and its rows are
+    quarantined.
 -#}
 {% macro constant_currency_rates() -%}
     {%- set reporting_currency = var("reporting_currency") | upper %}
@@ -25,6 +28,13 @@
     where
         rates.month <= {{ as_of_date() }}
         and upper(trim(rates.currency)) != '{{ reporting_currency }}'
+        and (
+            reporting_rates.rate_to_reporting is not null
+            or not exists (
+                select 1 from {{ source('billing', 'fx_rates') }} as base_rates
+                where upper(trim(base_rates.currency)) = '{{ reporting_currency }}'
+            )
+        )
     group by 1
 
     union all
