@@ -67,8 +67,7 @@ def demo_in_eur(directory: Path) -> Path:
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """(warehouse, dashboard HTML) of the demo built with VARS through the project's dbt.
 
-    Every model and data test runs; unit tests are left out: their fixtures assume the
-    default vars (a USD rate of 1) and they run in every default build."""
+    Every model, unit test and data test runs: unit tests pin the vars they depend on."""
     root = tmp_path_factory.mktemp("report_config")
     database = root / "wh.duckdb"
     loaded = cli(database, "load", str(demo_in_eur(root / "raw")))
@@ -76,7 +75,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     done = subprocess.run(
         [sys.executable, "-c",
          "import json, sys\nfrom expansion_metrics.dbt import run_dbt\n"
-         "sys.exit(0 if run_dbt(['build', '--exclude-resource-type', 'unit_test'], "
+         "sys.exit(0 if run_dbt(['build'], "
          "json.loads(sys.argv[1])) else 1)",
          json.dumps(VARS)],
         env={**os.environ, "EXPANSION_METRICS_DB": str(database)},
