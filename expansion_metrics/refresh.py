@@ -143,6 +143,7 @@ _GENERIC = re.compile(
     r"Completed with \d+ errors?.*|Done\..*|Traceback .*|File \".*|[\^~ ]+|"
     r"Finished running .*|Failure in .*|Error in .*)$"
 )
+_GENERIC_NODE = re.compile(r"^(Runtime|Database|Compilation) Error in \w+ \S+( \(.*\))?$")
 _ERROR_LINE = re.compile(r"(?:[A-Z]\w*(?: \w+)*|\w+\.\w+)(?:Error|Exception): \S")
 
 
@@ -160,10 +161,17 @@ def cause(stdout: str, stderr: str) -> str:
             if message.endswith(":") and i + 1 < len(err):
                 message += " " + err[i + 1]  # the first problem of a refused load
             return message
-    failed = [line for line in err if line.startswith(("FAILED ", "dbt failed to run: "))]
+    failed = [
+        i for i, line in enumerate(err) if line.startswith(("FAILED ", "dbt failed to run: "))
+    ]
     if failed:
-        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        return failed[0] + more
+        first, more = err[failed[0]], f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        head, _, message = first.partition(": ")
+        after = failed[0] + 1
+        if _GENERIC_NODE.match(message) and after < len(err) and after not in failed:
+            # dbt's "Runtime Error in test x (path)" says where; the next line says why
+            first = f"{head}: {err[after]}"
+        return first + more
     lines = err + out
     specific = [ln for ln in lines if _ERROR_LINE.search(ln) and not _GENERIC.match(ln)]
     if specific:

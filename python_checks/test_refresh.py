@@ -175,6 +175,7 @@ def test_failing_data_test_leaves_the_published_marts_unchanged(published, tmp_p
     assert len(done.stderr.strip().splitlines()) == 1
     assert "build failed" in done.stderr and "published warehouse unchanged" in done.stderr
     assert "assert_as_of_date_is_not_before_all_data" in done.stderr  # the test that failed
+    assert "is before all data" in done.stderr  # and why, not dbt's "Runtime Error in test"
     assert still is not None and still[0] > 0
     assert warehouse_fingerprint(published) == before
     assert "c_refused" not in read_back(published)["customers"]
