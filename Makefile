@@ -45,7 +45,7 @@ build-demo: setup
 	DBT_PROFILES_DIR=. $(BIN)/mf validate-configs
 
 pytest: setup
-	$(BIN)/pytest python_checks
+	$(BIN)/pytest -n 2 --dist loadfile python_checks
 
 test: lint build-demo spark-check pytest
 

@@ -137,7 +137,10 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     from expansion_metrics.refresh import RefreshError, refresh
 
     try:
-        line = refresh(Path(args.raw) if args.raw else None, args.as_of_date)
+        load_options = ["--earliest-date", args.earliest_date]
+        if args.allow_unknown_files:
+            load_options.append("--allow-unknown-files")
+        line = refresh(Path(args.raw) if args.raw else None, args.as_of_date, load_options)
     except RefreshError as exc:
         print(f"expansion-metrics refresh: {exc}", file=sys.stderr)
         return 1
@@ -203,6 +206,15 @@ def parser() -> argparse.ArgumentParser:
     )
     refresh.add_argument("--raw", help="folder of raw files to load first")
     refresh.add_argument("--as-of-date", type=_iso_date, help="the as_of_date var")
+    refresh.add_argument(
+        "--allow-unknown-files", action="store_true", help="passed to the load (see load)"
+    )
+    refresh.add_argument(
+        "--earliest-date",
+        type=_iso_date,
+        default="2000-01-01",
+        help="passed to the load (see load); lower the earliest_date var with it",
+    )
     refresh.set_defaults(run=_cmd_refresh)
 
     bench = commands.add_parser("bench", help="benchmark load and build at growing sizes")

@@ -43,7 +43,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -414,8 +414,13 @@ def _append(log: Path, line: str) -> str:
     return ""
 
 
-def refresh(raw: Path | None = None, as_of_date: str | None = None) -> str:
-    """Run one refresh; return the one-line summary, or raise RefreshError."""
+def refresh(
+    raw: Path | None = None, as_of_date: str | None = None, load_options: Sequence[str] = ()
+) -> str:
+    """Run one refresh; return the one-line summary, or raise RefreshError.
+
+    `load_options` go to `expansion-metrics load` (--allow-unknown-files, --earliest-date).
+    """
     paths = Paths(settings.database_path())
     started = time.monotonic()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -437,7 +442,7 @@ def refresh(raw: Path | None = None, as_of_date: str | None = None) -> str:
             f"(lock {paths.lock}); not starting a second one"
         )
     try:
-        summary = _run(paths, raw, as_of_date, stamp, lock_fd)
+        summary = _run(paths, raw, as_of_date, stamp, lock_fd, load_options)
     except RefreshError as exc:
         raise failed(str(exc), _keep_failed(paths)) from None
     except OSError as exc:
@@ -451,7 +456,14 @@ def refresh(raw: Path | None = None, as_of_date: str | None = None) -> str:
     return f"{line} ({unlogged})" if unlogged else line
 
 
-def _run(paths: Paths, raw: Path | None, as_of_date: str | None, stamp: str, lock_fd: int) -> str:
+def _run(
+    paths: Paths,
+    raw: Path | None,
+    as_of_date: str | None,
+    stamp: str,
+    lock_fd: int,
+    load_options: Sequence[str] = (),
+) -> str:
     _clear_leftovers(paths)
     run_dir = _new_run_dir(paths, stamp)
     with _hold_published(paths) as published_fd:
@@ -471,7 +483,7 @@ def _run(paths: Paths, raw: Path | None, as_of_date: str | None, stamp: str, loc
                         f"checkpointed, cannot be replayed ({exc}); moving it away returns "
                         f"{paths.published} to its last checkpoint"
                     ) from None
-        summary = _build_candidate(paths, raw, as_of_date, run_dir, lock_fd)
+        summary = _build_candidate(paths, raw, as_of_date, run_dir, lock_fd, load_options)
         _checkpoint(paths.candidate, paths.spill)
         _publish(paths, folded)
     shutil.rmtree(paths.spill, ignore_errors=True)
@@ -479,7 +491,12 @@ def _run(paths: Paths, raw: Path | None, as_of_date: str | None, stamp: str, loc
 
 
 def _build_candidate(
-    paths: Paths, raw: Path | None, as_of_date: str | None, run_dir: Path, lock_fd: int
+    paths: Paths,
+    raw: Path | None,
+    as_of_date: str | None,
+    run_dir: Path,
+    lock_fd: int,
+    load_options: Sequence[str] = (),
 ) -> str:
     env = {
         **os.environ,
@@ -496,7 +513,7 @@ def _build_candidate(
     cli = [sys.executable, "-m", "expansion_metrics.cli"]
     project = settings.PROJECT_DIR
     if raw is not None:
-        _step("load", [*cli, "load", str(raw)], env, project, lock_fd)
+        _step("load", [*cli, "load", str(raw), *load_options], env, project, lock_fd)
     output = _step("build", [*cli, "build"], env, project, lock_fd)
     (run_dir / "build.log").write_text(output)
     dbt = str(Path(sys.executable).parent / "dbt")

@@ -7,6 +7,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -75,13 +76,49 @@ def build_warehouse(raw_dir: Path, database: Path, as_of_date: str) -> Path:
     return database
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_dbt_paths(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """dbt's target and log folders and DuckDB's spill folder, private to this process.
+
+    `make test` runs the checks in two pytest-xdist workers; two dbt runs writing one
+    project's target/ (partial parse, manifest, compiled SQL) would race.
+    """
+    root = tmp_path_factory.mktemp("dbt_paths")
+    for variable, name in (
+        ("DBT_TARGET_PATH", "target"),
+        ("DBT_LOG_PATH", "logs"),
+        ("EXPANSION_METRICS_TEMP_DIR", "duckdb_tmp"),
+    ):
+        os.environ[variable] = str(root / name)
+
+
 # Figures a check wants shown after the run (fuzz counts, property batch sizes), printed
-# in pytest's terminal summary even when output is captured.
+# in pytest's terminal summary even when output is captured. Under pytest-xdist each
+# worker writes its lines to a file in $EXPANSION_METRICS_SUMMARY_DIR, which the
+# controller reads back.
 SUMMARY: list[str] = []
+_SUMMARY_DIR = "EXPANSION_METRICS_SUMMARY_DIR"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and _SUMMARY_DIR not in os.environ:
+        os.environ[_SUMMARY_DIR] = tempfile.mkdtemp(prefix="em_summary_")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    worker = getattr(session.config, "workerinput", None)
+    if worker is not None and SUMMARY and _SUMMARY_DIR in os.environ:
+        path = Path(os.environ[_SUMMARY_DIR]) / f"{worker['workerid']}.txt"
+        path.write_text("\n".join(SUMMARY) + "\n", encoding="utf-8")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if SUMMARY:
+    lines = list(SUMMARY)
+    folder = os.environ.get(_SUMMARY_DIR)
+    if folder and Path(folder).is_dir():
+        for path in sorted(Path(folder).glob("*.txt")):
+            lines += path.read_text(encoding="utf-8").splitlines()
+    if lines:
         terminalreporter.section("expansion_metrics figures")
-        for line in SUMMARY:
+        for line in lines:
             terminalreporter.write_line(line)

@@ -158,7 +158,14 @@ def good_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def published(tmp_path_factory: pytest.TempPathFactory, good_raw: Path) -> Path:
     root = tmp_path_factory.mktemp("refresh")
     database = root / "published" / "wh.duckdb"
-    done = refresh(database, "--raw", str(good_raw))
+    # The first refresh's folder also holds a note: the load refuses it unless the refresh
+    # passes --allow-unknown-files on to the load.
+    with_note = shutil.copytree(good_raw, root / "raw_with_note")
+    (with_note / "notes.txt").write_text("exported by hand\n")
+    refused = refresh(database, "--raw", str(with_note))
+    assert refused.returncode == 1 and "notes.txt" in refused.stderr, refused.stderr
+    assert not database.exists()
+    done = refresh(database, "--raw", str(with_note), "--allow-unknown-files")
     assert done.returncode == 0, done.stderr
     assert " ok " in done.stdout and "tests" in done.stdout
     return database
