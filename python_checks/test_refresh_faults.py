@@ -18,7 +18,6 @@ exactly what a complete refresh of the published raw data publishes.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import random
 import signal
@@ -28,9 +27,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import pytest
-from conftest import SUMMARY
+from conftest import SUMMARY, warehouse_fingerprint
 from test_pipeline_worked_examples import raw_files
 from test_refresh import (
     AS_OF,
@@ -55,18 +53,7 @@ KINDS = ("commit", "refused", "late", "any", "load")
 
 def content_fingerprint(database: Path) -> str:
     """Every table's name and contents except raw._load_log, which records when loads ran."""
-    digest = hashlib.sha256()
-    with duckdb.connect(str(database), read_only=True) as con:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where not (table_schema = 'raw' and table_name = '_load_log') "
-            "order by table_schema, table_name"
-        ).fetchall()
-        for schema, name in tables:
-            digest.update(f"{schema}.{name}".encode())
-            rows = con.execute(f'select * from "{schema}"."{name}" order by all').fetchall()
-            digest.update(repr(rows).encode())
-    return digest.hexdigest()
+    return warehouse_fingerprint(database, leave_out=["raw._load_log"])
 
 
 def other_amounts(directory: Path) -> Path:

@@ -63,14 +63,4 @@ final as (
         )
 ),
 
-problems as (
-    {#- Every problem in one message: the first failing row stops the query. -#}
-    select {{ dbt.listagg('problem', "'; '") }} as problem
-    from final
-    having count(*) > 0
-)
-
-{#- In the filter, not the select list: dbt counts the rows, which would skip it. -#}
-select problem
-from problems
-where {{ fail_with('problem') }} is null
+{{ stop_on_problems('final') }}
