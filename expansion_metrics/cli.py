@@ -91,7 +91,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     database = settings.database_path()
     if os.environ.get(LOCK_HELD_ENV) == str(database):  # a refresh's own build of its candidate
-        return 0 if build(as_of_date=args.as_of_date, select=args.select) else 1
+        return 0 if build(args.as_of_date, args.select, args.earliest_date) else 1
     # The refresh's lock: a build never writes a file a refresh is about to publish over.
     try:
         database.parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +109,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         )
         return 1
     try:
-        return 0 if build(as_of_date=args.as_of_date, select=args.select) else 1
+        return 0 if build(args.as_of_date, args.select, args.earliest_date) else 1
     finally:
         os.close(lock)
 
@@ -137,10 +137,13 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     from expansion_metrics.refresh import RefreshError, refresh
 
     try:
-        load_options = ["--earliest-date", args.earliest_date]
-        if args.allow_unknown_files:
-            load_options.append("--allow-unknown-files")
-        line = refresh(Path(args.raw) if args.raw else None, args.as_of_date, load_options)
+        # --earliest-date goes to the load and, as the var earliest_date, to the build,
+        # so the two never disagree.
+        dates = ["--earliest-date", args.earliest_date] if args.earliest_date else []
+        unknown = ["--allow-unknown-files"] if args.allow_unknown_files else []
+        line = refresh(
+            Path(args.raw) if args.raw else None, args.as_of_date, [*dates, *unknown], dates
+        )
     except RefreshError as exc:
         print(f"expansion-metrics refresh: {exc}", file=sys.stderr)
         return 1
@@ -194,6 +197,9 @@ def parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="run dbt build (seeds, models, tests)")
     build.add_argument("--as-of-date", type=_iso_date, help="the as_of_date var, e.g. 2026-10-31")
     build.add_argument("--select", help="dbt node selection")
+    build.add_argument(
+        "--earliest-date", type=_iso_date, help="the earliest_date var (default 2000-01-01)"
+    )
     build.set_defaults(run=_cmd_build)
 
     report = commands.add_parser("report", help="write the executive dashboard (one HTML file)")
@@ -212,8 +218,7 @@ def parser() -> argparse.ArgumentParser:
     refresh.add_argument(
         "--earliest-date",
         type=_iso_date,
-        default="2000-01-01",
-        help="passed to the load (see load); lower the earliest_date var with it",
+        help="passed to the load and, as the var earliest_date, to the build (default 2000-01-01)",
     )
     refresh.set_defaults(run=_cmd_refresh)
 

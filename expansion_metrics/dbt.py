@@ -36,10 +36,15 @@ def run_dbt(args: list[str], variables: dict[str, Any] | None = None) -> bool:
     return bool(result.success)
 
 
-def build(as_of_date: str | None = None, select: str | None = None) -> bool:
-    """`dbt build` (seeds, models, unit and data tests) for an optional as_of_date."""
+def build(
+    as_of_date: str | None = None, select: str | None = None, earliest_date: str | None = None
+) -> bool:
+    """`dbt build` (seeds, models, unit and data tests) for an optional as_of_date and
+    earliest_date (the vars of the same names)."""
     args = ["build"]
     if select:
         args += ["--select", select]
-    variables = {"as_of_date": as_of_date} if as_of_date else None
-    return run_dbt(args, variables)
+    variables = {"as_of_date": as_of_date} if as_of_date else {}
+    if earliest_date:
+        variables["earliest_date"] = earliest_date
+    return run_dbt(args, variables or None)

@@ -157,7 +157,11 @@ def find_files(
     refused: list[str] = []
     others: list[tuple[str, str]] = []
     exact = {f"{t.name}.{ext}": t.name for t in TABLES for ext in ("csv", "parquet")}
-    for entry in sorted(directory.iterdir(), key=lambda p: p.name):
+    try:
+        entries = sorted(directory.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise LoadError(f"{directory}: cannot be read ({exc.strerror})") from None
+    for entry in entries:
         name = entry.name
         if name.startswith("."):
             continue

@@ -415,11 +415,15 @@ def _append(log: Path, line: str) -> str:
 
 
 def refresh(
-    raw: Path | None = None, as_of_date: str | None = None, load_options: Sequence[str] = ()
+    raw: Path | None = None,
+    as_of_date: str | None = None,
+    load_options: Sequence[str] = (),
+    build_options: Sequence[str] = (),
 ) -> str:
     """Run one refresh; return the one-line summary, or raise RefreshError.
 
-    `load_options` go to `expansion-metrics load` (--allow-unknown-files, --earliest-date).
+    `load_options` go to `expansion-metrics load` (--allow-unknown-files, --earliest-date),
+    `build_options` to `expansion-metrics build` (--earliest-date).
     """
     paths = Paths(settings.database_path())
     started = time.monotonic()
@@ -442,7 +446,7 @@ def refresh(
             f"(lock {paths.lock}); not starting a second one"
         )
     try:
-        summary = _run(paths, raw, as_of_date, stamp, lock_fd, load_options)
+        summary = _run(paths, raw, as_of_date, stamp, lock_fd, load_options, build_options)
     except RefreshError as exc:
         raise failed(str(exc), _keep_failed(paths)) from None
     except OSError as exc:
@@ -463,6 +467,7 @@ def _run(
     stamp: str,
     lock_fd: int,
     load_options: Sequence[str] = (),
+    build_options: Sequence[str] = (),
 ) -> str:
     _clear_leftovers(paths)
     run_dir = _new_run_dir(paths, stamp)
@@ -483,7 +488,9 @@ def _run(
                         f"checkpointed, cannot be replayed ({exc}); moving it away returns "
                         f"{paths.published} to its last checkpoint"
                     ) from None
-        summary = _build_candidate(paths, raw, as_of_date, run_dir, lock_fd, load_options)
+        summary = _build_candidate(
+            paths, raw, as_of_date, run_dir, lock_fd, load_options, build_options
+        )
         _checkpoint(paths.candidate, paths.spill)
         _publish(paths, folded)
     shutil.rmtree(paths.spill, ignore_errors=True)
@@ -497,6 +504,7 @@ def _build_candidate(
     run_dir: Path,
     lock_fd: int,
     load_options: Sequence[str] = (),
+    build_options: Sequence[str] = (),
 ) -> str:
     env = {
         **os.environ,
@@ -514,7 +522,7 @@ def _build_candidate(
     project = settings.PROJECT_DIR
     if raw is not None:
         _step("load", [*cli, "load", str(raw), *load_options], env, project, lock_fd)
-    output = _step("build", [*cli, "build"], env, project, lock_fd)
+    output = _step("build", [*cli, "build", *build_options], env, project, lock_fd)
     (run_dir / "build.log").write_text(output)
     dbt = str(Path(sys.executable).parent / "dbt")
     freshness = _step(

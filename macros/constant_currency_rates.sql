@@ -7,10 +7,11 @@
     another base currency (the demo's rates are to USD, with USD at 1) still works for
     any reporting currency it has a rate for: in a month where the reporting currency
     itself has a rate r, every rate of that month is divided by r (cross rates through
-    the base). Once the reporting currency has any rate, a month without its rate is
-    skipped for the cross (the latest month that has both counts), so rates of two
-    bases are never mixed. A currency with no rate stays unconverted and its rows are
-    quarantined.
+    the base). When the reporting currency has a rate other than 1 on or before
+    as_of_date (the table is kept in another base), a month without its rate is skipped
+    for the cross (the latest month that has both counts), so rates of two bases are
+    never mixed; rows of the reporting currency at 1 (the table's own base) change
+    nothing. A currency with no rate stays unconverted and its rows are quarantined.
 -#}
 {% macro constant_currency_rates() -%}
     {%- set reporting_currency = var("reporting_currency") | upper %}
@@ -32,7 +33,10 @@
             reporting_rates.rate_to_reporting is not null
             or not exists (
                 select 1 from {{ source('billing', 'fx_rates') }} as base_rates
-                where upper(trim(base_rates.currency)) = '{{ reporting_currency }}'
+                where
+                    upper(trim(base_rates.currency)) = '{{ reporting_currency }}'
+                    and base_rates.rate_to_reporting != 1
+                    and base_rates.month <= {{ as_of_date() }}
             )
         )
     group by 1

@@ -553,3 +553,20 @@ def test_unreadable_rows_are_named_without_echoing_the_file(
     path.write_bytes(text.encode("utf-8", errors="surrogateescape"))
     err = assert_refused(capsys, seeded, bad, [why])
     assert "SECRET" not in err
+
+
+def test_a_folder_that_cannot_be_read_is_a_clear_error(
+    tmp_path: Path, warehouse: Path, capsys, monkeypatch: pytest.MonkeyPatch
+):
+    # A folder without read permission (root reads through chmod 000, so the operating
+    # system's refusal is raised where the loader lists the folder).
+    folder = good_set(tmp_path / "raw")
+    listing = Path.iterdir
+
+    def refuse(self: Path):
+        if self == folder:
+            raise PermissionError(13, "Permission denied", str(self))
+        return listing(self)
+
+    monkeypatch.setattr(Path, "iterdir", refuse)
+    assert_refused(capsys, warehouse, folder, [str(folder), "cannot be read", "Permission denied"])

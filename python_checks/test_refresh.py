@@ -448,3 +448,27 @@ def test_stale_raw_data_warns_then_fails_the_refresh(published):
     assert done.returncode == 1
     assert "source freshness failed" in done.stderr
     assert warehouse_fingerprint(published) == before
+
+
+def test_earliest_date_reaches_both_the_load_and_the_build(tmp_path: Path):
+    # One item from June 1998: refused by the load's default floor (2000-01-01); with
+    # --earliest-date 1995-01-01 the load takes it and so must the build (its
+    # earliest_date var), not quarantine it behind a warning while the refresh publishes.
+    raw = raw_files(tmp_path / "raw")
+    write_table(raw, "subscription_items", [
+        {"subscription_item_id": "old", "customer_id": "c_a", "product": "platform",
+         "pricing_model": "flat", "quantity": 1, "amount": 100, "currency": "USD",
+         "billing_interval": "month", "valid_from": "1998-06-01"},
+    ])  # fmt: skip
+    database = tmp_path / "wh.duckdb"
+    refused = refresh(database, "--raw", str(raw))
+    assert refused.returncode == 1 and "--earliest-date" in refused.stderr, refused.stderr
+    done = refresh(database, "--raw", str(raw), "--earliest-date", "1995-01-01")
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(database), read_only=True) as con:
+        quarantined = con.execute("select count(*) from intermediate.int_quarantined_rows")
+        assert quarantined.fetchone() == (0,)
+        first = con.execute(
+            "select min(month), min(ending_mrr) from marts.fct_mrr_movements"
+        ).fetchone()
+    assert first is not None and str(first[0]) == "1998-06-01" and float(first[1]) == 100.0
