@@ -32,7 +32,13 @@ def mf(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_ttm_nrr_by_region_through_metricflow_matches_mart_nrr(tmp_path: Path):
+def test_ttm_nrr_by_region_through_metricflow_matches_mart_nrr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # MetricFlow reads the semantic manifest from the project's own target/, whatever
+    # $DBT_TARGET_PATH says: this build writes there (the only check that does; the others
+    # keep to their private target folders, see conftest.private_dbt_paths).
+    monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
     database = build_warehouse(
         worked_examples().write(tmp_path / "raw"), tmp_path / "wh.duckdb", AS_OF
     )
