@@ -44,9 +44,10 @@ build-demo: setup
 	$(BIN)/dbt docs generate --vars '{as_of_date: $(DEMO_AS_OF_DATE)}' --quiet
 	DBT_PROFILES_DIR=. $(BIN)/mf validate-configs
 
-# Two workers, one test file each at a time; the two longest files are named first so they
+# Two workers, one test file each at a time; the longest files are named first so they
 # start at once on different workers instead of queueing behind each other.
-LONGEST_CHECKS := python_checks/test_refresh_faults.py python_checks/test_refresh.py
+LONGEST_CHECKS := python_checks/test_refresh_faults.py python_checks/test_refresh.py \
+	python_checks/test_incremental.py
 pytest: setup
 	$(BIN)/pytest -n 2 --dist loadfile $(LONGEST_CHECKS) \
 		$(filter-out $(LONGEST_CHECKS),$(sort $(wildcard python_checks/test_*.py)))
