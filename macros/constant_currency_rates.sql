@@ -21,8 +21,8 @@
             rates.rate_to_reporting / coalesce(reporting_rates.rate_to_reporting, 1.0),
             rates.month
         ) as rate_to_reporting
-    from {{ source('billing', 'fx_rates') }} as rates
-    left join {{ source('billing', 'fx_rates') }} as reporting_rates
+    from {{ raw_relation('billing', 'fx_rates') }} as rates
+    left join {{ raw_relation('billing', 'fx_rates') }} as reporting_rates
         on
             rates.month = reporting_rates.month
             and upper(trim(reporting_rates.currency)) = '{{ reporting_currency }}'
@@ -32,7 +32,7 @@
         and (
             reporting_rates.rate_to_reporting is not null
             or not exists (
-                select 1 from {{ source('billing', 'fx_rates') }} as base_rates
+                select 1 from {{ raw_relation('billing', 'fx_rates') }} as base_rates
                 where
                     upper(trim(base_rates.currency)) = '{{ reporting_currency }}'
                     and base_rates.rate_to_reporting != 1

@@ -52,6 +52,24 @@
             ~ var('include_usage_in_mrr') ~ "'") -%}
     {%- endif -%}
 
+    {#- where the raw contract's tables come from -#}
+    {%- set choices = {
+        'billing_source': ['contract', 'stripe'],
+        'crm_source': ['contract', 'salesforce', 'hubspot'],
+        'discounts_reducing_mrr': ['forever', 'all'],
+    } -%}
+    {%- for name, allowed in choices.items() -%}
+        {%- if var(name) not in allowed -%}
+            {%- do problems.append(name ~ " must be one of " ~ (allowed | join(', '))
+                ~ ", got '" ~ var(name) ~ "'") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for name in ['stripe_using_price', 'stripe_using_subscription_history'] -%}
+        {%- if var(name) not in [true, false] -%}
+            {%- do problems.append(name ~ " must be true or false, got '" ~ var(name) ~ "'") -%}
+        {%- endif -%}
+    {%- endfor -%}
+
     {#- plain numbers -#}
     {%- set numbers = [
         'nrr_world_class_pct', 'nrr_strong_pct', 'nrr_needs_improvement_pct',
@@ -149,7 +167,18 @@
         'health_weight_payments', 'health_weight_relationship', 'health_weight_renewal',
         'health_green_min_score', 'health_yellow_min_score',
         'logo_churn_targets_pct', 'logo_churn_target_default_pct',
-        'raw_freshness_warn_hours', 'raw_freshness_error_hours'
+        'raw_freshness_warn_hours', 'raw_freshness_error_hours',
+        'billing_source', 'crm_source', 'stripe_database', 'stripe_schema',
+        'salesforce_database', 'salesforce_schema', 'hubspot_database', 'hubspot_schema',
+        'stripe_using_price', 'stripe_using_subscription_history',
+        'stripe_pricing_model_key', 'stripe_plan_tier_key', 'stripe_segment_key',
+        'stripe_industry_key', 'stripe_region_key', 'stripe_crm_account_key',
+        'discounts_reducing_mrr',
+        'salesforce_segment_field', 'salesforce_industry_field', 'salesforce_region_field',
+        'salesforce_arr_field', 'salesforce_expansion_type_field',
+        'hubspot_segment_property', 'hubspot_industry_property', 'hubspot_region_property',
+        'hubspot_arr_property', 'hubspot_expansion_type_property',
+        'hubspot_deal_type_property', 'hubspot_currency_property'
     ]) }}
 {% endmacro %}
 

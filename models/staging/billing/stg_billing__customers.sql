@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('billing', 'customers') }}
+    select * from {{ raw_relation('billing', 'customers') }}
 ),
 
 renamed as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('billing', 'fx_rates') }}
+    select * from {{ raw_relation('billing', 'fx_rates') }}
 ),
 
 renamed as (

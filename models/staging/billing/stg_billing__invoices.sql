@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('billing', 'invoices') }}
+    select * from {{ raw_relation('billing', 'invoices') }}
 ),
 
 constant_rates as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('billing', 'subscription_items') }}
+    select * from {{ raw_relation('billing', 'subscription_items') }}
 ),
 
 constant_rates as (

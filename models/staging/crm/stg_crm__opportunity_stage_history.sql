@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('crm', 'opportunity_stage_history') }}
+    select * from {{ raw_relation('crm', 'opportunity_stage_history') }}
 ),
 
 renamed as (
