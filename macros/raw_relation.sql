@@ -34,3 +34,8 @@
         {{ return('contract') }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The connectors billing_source and crm_source select (none for the raw contract). -#}
+{% macro selected_connectors() -%}
+    {{ return([var('billing_source'), var('crm_source')] | reject('equalto', 'contract') | list) }}
+{%- endmacro %}

@@ -190,6 +190,16 @@ final as (
     select * from opportunities_closed_before_created
     union all
     select * from history_unknown_opportunity
+    {%- for connector in selected_connectors() %}
+    union all
+    {#- rows a connector adapter could not map to the raw contract, with its reason -#}
+    select
+        source_table,
+        row_key,
+        customer_id,
+        reason
+    from {{ ref('base_' ~ connector ~ '__quarantined_rows') }}
+    {%- endfor %}
 )
 
 select * from final
