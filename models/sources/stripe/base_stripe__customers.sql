@@ -1,0 +1,80 @@
+{#-
+    The raw contract's customers from Stripe: one row per Stripe customer, deleted ones
+    included (their history counts). segment, industry and region come from the
+    customer's metadata keys (vars stripe_segment_key, stripe_industry_key,
+    stripe_region_key), else, when crm_source is salesforce or hubspot, from the linked
+    CRM account (the account whose base_<crm>__account_customers row names this customer;
+    the one the customer's metadata names first, else the lowest account id).
+-#}
+{%- set crm = var('crm_source') %}
+{%- set uses_crm = crm in ['salesforce', 'hubspot'] %}
+{%- set metadata = "nullif(trim(cast(customers.metadata as " ~ dbt.type_string() ~ ")), '')" %}
+
+with
+
+customers as (
+    select * from {{ source('stripe', 'customer') }}
+),
+
+{%- if uses_crm %}
+
+crm_links as (
+    select * from {{ ref('base_stripe__customer_crm_links') }}
+),
+
+account_customers as (
+    select * from {{ ref('base_' ~ crm ~ '__account_customers') }}
+),
+
+crm_accounts as (
+    select * from {{ ref('base_' ~ crm ~ '__accounts') }}
+),
+
+ranked_accounts as (
+    select
+        account_customers.customer_id,
+        crm_accounts.segment,
+        crm_accounts.industry,
+        crm_accounts.region,
+        row_number() over (
+            partition by account_customers.customer_id
+            order by
+                case when crm_links.crm_account_id is not null then 0 else 1 end,
+                account_customers.crm_account_id
+        ) as account_rank
+    from account_customers
+    inner join crm_accounts
+        on account_customers.crm_account_id = crm_accounts.crm_account_id
+    left join crm_links
+        on
+            account_customers.customer_id = crm_links.customer_id
+            and account_customers.crm_account_id = crm_links.crm_account_id
+),
+
+linked_accounts as (
+    select * from ranked_accounts
+    where account_rank = 1
+),
+
+{%- endif %}
+
+final as (
+    select
+        cast(customers.id as {{ dbt.type_string() }}) as customer_id,
+        cast(customers.name as {{ dbt.type_string() }}) as customer_name,
+        {%- for attribute in ['segment', 'industry', 'region'] %}
+        {%- set key = var('stripe_' ~ attribute ~ '_key') %}
+        cast(coalesce(
+            {% if key %}nullif(trim({{ json_text(metadata, key) }}), ''){% else %}null{% endif %},
+            {% if uses_crm %}linked_accounts.{{ attribute }}{% else %}null{% endif %}
+        ) as {{ dbt.type_string() }}) as {{ attribute }},
+        {%- endfor %}
+        cast(customers.created as date) as created_at
+    from customers
+    {%- if uses_crm %}
+    left join linked_accounts
+        on cast(customers.id as {{ dbt.type_string() }}) = linked_accounts.customer_id
+    {%- endif %}
+)
+
+select * from final
