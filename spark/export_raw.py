@@ -1,4 +1,8 @@
-"""Export the raw tables of a DuckDB warehouse to Parquet, for loading into Spark."""
+"""Export the input tables of a DuckDB warehouse to Parquet, for loading into Spark.
+
+Schema raw (the contract) and the connector schemas the loader writes (stripe,
+salesforce, hubspot) go to <out>/<schema>/<table>.parquet; empty schemas are skipped.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,22 @@ from pathlib import Path
 
 import duckdb
 
+SCHEMAS = ("raw", "stripe", "salesforce", "hubspot")
+
 
 def main(database: Path, out_dir: Path) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(database), read_only=True) as con:
-        tables = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw' "
-            "and table_name not like '\\_%' escape '\\'"
-        ).fetchall()
-        for (table,) in tables:
-            con.execute(f"copy raw.\"{table}\" to '{out_dir / table}.parquet' (format parquet)")
-            print(f"exported raw.{table}")
+        for schema in SCHEMAS:
+            tables = con.execute(
+                "select table_name from information_schema.tables where table_schema = ? "
+                "and table_name not like '\\_%' escape '\\' order by 1",
+                [schema],
+            ).fetchall()
+            for (table,) in tables:
+                (out_dir / schema).mkdir(parents=True, exist_ok=True)
+                target = out_dir / schema / f"{table}.parquet"
+                con.execute(f"copy {schema}.\"{table}\" to '{target}' (format parquet)")
+                print(f"exported {schema}.{table}")
 
 
 if __name__ == "__main__":

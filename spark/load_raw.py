@@ -1,4 +1,5 @@
-"""Load raw Parquet files into schema `raw` of the local Spark warehouse (make spark-check).
+"""Load exported Parquet files into the local Spark warehouse (make spark-check): schema
+`raw` and any connector schemas (stripe, salesforce, hubspot).
 
 Run with the Spark virtual environment's Python: the raw tables were validated by the
 project's loader into DuckDB and exported as Parquet, so Spark gets exactly the same rows.
@@ -33,13 +34,17 @@ def session(spark_dir: Path) -> SparkSession:
 
 
 def main(parquet_dir: Path) -> None:
+    """Each <parquet_dir>/<schema>/<table>.parquet becomes table <schema>.<table>."""
     spark_dir = Path(os.environ["EXPANSION_METRICS_SPARK_DIR"])
     spark = session(spark_dir)
     spark.sparkContext.setLogLevel("ERROR")
-    spark.sql("create database if not exists raw")
-    for path in sorted(parquet_dir.glob("*.parquet")):
-        spark.read.parquet(str(path)).write.mode("overwrite").saveAsTable(f"raw.{path.stem}")
-        print(f"raw.{path.stem}: {spark.table(f'raw.{path.stem}').count()} rows")
+    for schema_dir in sorted(p for p in parquet_dir.iterdir() if p.is_dir()):
+        schema = schema_dir.name
+        spark.sql(f"create database if not exists {schema}")
+        for path in sorted(schema_dir.glob("*.parquet")):
+            name = f"{schema}.{path.stem}"
+            spark.read.parquet(str(path)).write.mode("overwrite").saveAsTable(name)
+            print(f"{name}: {spark.table(name).count()} rows")
     spark.stop()
 
 
