@@ -10,6 +10,17 @@
 {%- set uses_crm = crm in ['salesforce', 'hubspot'] %}
 {%- set metadata = "nullif(trim(cast(customers.metadata as " ~ dbt.type_string() ~ ")), '')" %}
 
+{#- each attribute: the metadata key's text, else the linked CRM account's field -#}
+{%- set attributes = {} %}
+{%- for attribute in ['segment', 'industry', 'region'] %}
+    {%- set key = var('stripe_' ~ attribute ~ '_key') %}
+    {%- set from_metadata = ("nullif(trim(" ~ json_text(metadata, key) ~ "), '')") if key
+        else 'null' %}
+    {%- set from_crm = ('linked_accounts.' ~ attribute) if uses_crm else 'null' %}
+    {%- do attributes.update({attribute: 'cast(coalesce(' ~ from_metadata ~ ', ' ~ from_crm
+        ~ ') as ' ~ dbt.type_string() ~ ')'}) %}
+{%- endfor %}
+
 with
 
 customers as (
@@ -62,13 +73,9 @@ final as (
     select
         cast(customers.id as {{ dbt.type_string() }}) as customer_id,
         cast(customers.name as {{ dbt.type_string() }}) as customer_name,
-        {%- for attribute in ['segment', 'industry', 'region'] %}
-        {%- set key = var('stripe_' ~ attribute ~ '_key') %}
-        cast(coalesce(
-            {% if key %}nullif(trim({{ json_text(metadata, key) }}), ''){% else %}null{% endif %},
-            {% if uses_crm %}linked_accounts.{{ attribute }}{% else %}null{% endif %}
-        ) as {{ dbt.type_string() }}) as {{ attribute }},
-        {%- endfor %}
+        {{ attributes['segment'] }} as segment,
+        {{ attributes['industry'] }} as industry,
+        {{ attributes['region'] }} as region,
         cast(customers.created as date) as created_at
     from customers
     {%- if uses_crm %}

@@ -17,6 +17,17 @@
         ~ " exists but " ~ (discounts_relation if has_coupons else coupons_relation)
         ~ " does not; sync both tables (or neither: no discounts)") }}
 {%- endif %}
+{%- set string = dbt.type_string() %}
+{%- set timestamp = dbt.type_timestamp() %}
+{%- set coupons_sql = ('select * from ' ~ coupons_relation) if has_coupons else (
+    'select cast(null as ' ~ string ~ ') as id, cast(null as ' ~ string ~ ') as duration, '
+    ~ 'cast(null as double) as percent_off, cast(null as double) as amount_off, '
+    ~ 'cast(null as ' ~ string ~ ') as currency where 1 = 0') %}
+{%- set discounts_sql = ('select * from ' ~ discounts_relation) if has_discounts else (
+    'select cast(null as ' ~ string ~ ') as id, cast(null as ' ~ string ~ ') as coupon_id, '
+    ~ 'cast(null as ' ~ string ~ ') as subscription_id, cast(null as ' ~ timestamp
+    ~ ') as start, cast(null as ' ~ timestamp ~ ') as ' ~ adapter.quote('end') ~ ' where 1 = 0') %}
+{%- set every_coupon_counts = 'true' if var('discounts_reducing_mrr') == 'all' else 'false' %}
 
 with
 
@@ -24,14 +35,13 @@ lines as (
     select * from {{ ref('base_stripe__subscription_lines') }}
 ),
 
-{%- if has_coupons %}
-
 coupons as (
-    select * from {{ coupons_relation }}
+    {#- without the optional tables: empty relations of the columns read (no discounts) #}
+    {{ coupons_sql }}
 ),
 
 subscription_discounts as (
-    select * from {{ discounts_relation }}
+    {{ discounts_sql }}
 ),
 
 counted_discounts as (
@@ -47,11 +57,10 @@ counted_discounts as (
         upper(trim(coupons.currency)) as coupon_currency
     from subscription_discounts
     inner join coupons
-        on cast(subscription_discounts.coupon_id as {{ dbt.type_string() }})
-        = cast(coupons.id as {{ dbt.type_string() }})
-    {%- if var('discounts_reducing_mrr') != 'all' %}
-    where lower(trim(coupons.duration)) = 'forever'
-    {%- endif %}
+        on
+            cast(subscription_discounts.coupon_id as {{ dbt.type_string() }})
+            = cast(coupons.id as {{ dbt.type_string() }})
+    where lower(trim(coupons.duration)) = 'forever' or {{ every_coupon_counts }}
 ),
 
 applied as (
@@ -67,15 +76,17 @@ applied as (
     inner join counted_discounts
         on
             lines.subscription_id = counted_discounts.subscription_id
-            and counted_discounts.starts_at <= lines.period_start_at
+            and lines.period_start_at >= counted_discounts.starts_at
             and (
                 counted_discounts.ends_at is null
                 or lines.period_start_at < counted_discounts.ends_at
             )
     where
         counted_discounts.percent_off is not null
-        or (counted_discounts.amount_off is not null
-            and counted_discounts.coupon_currency = lines.currency)
+        or (
+            counted_discounts.amount_off is not null
+            and counted_discounts.coupon_currency = lines.currency
+        )
 ),
 
 per_discount as (
@@ -99,19 +110,7 @@ final as (
         line_id,
         cast(sum(discount_minor) as double) as discount_minor
     from per_discount
-    group by line_id
+    group by 1
 )
-
-{%- else %}
-
-final as (
-    select
-        line_id,
-        cast(0 as double) as discount_minor
-    from lines
-    where 1 = 0
-)
-
-{%- endif %}
 
 select * from final

@@ -43,7 +43,8 @@ lines_without_subscription as (
         cast(lines.id as {{ dbt.type_string() }}) as row_key,
         cast(null as {{ dbt.type_string() }}) as customer_id,
         'stripe.invoice_line_item ' || cast(lines.id as {{ dbt.type_string() }})
-        || ' subscription_id ''' || coalesce(cast(lines.subscription_id as {{ dbt.type_string() }}), 'null')
+        || ' subscription_id '''
+        || coalesce(cast(lines.subscription_id as {{ dbt.type_string() }}), 'null')
         || ''' is not in stripe.{{ subscriptions_table }}' as reason
     from lines
     left join subscriptions
@@ -63,7 +64,9 @@ invoices_unknown_status as (
         || coalesce(cast(status as {{ dbt.type_string() }}), 'null')
         || ''' is not paid, open, uncollectible, draft or void' as reason
     from invoices
-    where coalesce(lower(trim(status)), '') not in ('paid', 'open', 'uncollectible', 'draft', 'void')
+    where
+        coalesce(lower(trim(status)), '')
+        not in ('paid', 'open', 'uncollectible', 'draft', 'void')
 ),
 
 final as (

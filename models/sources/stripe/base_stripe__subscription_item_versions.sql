@@ -76,7 +76,7 @@ versions as (
         max(ended_at) as ended_at,
         max(current_period_end_at) as current_period_end_at
     from numbered
-    group by stripe_item_id, version_number
+    group by 1, 2
 ),
 
 final as (

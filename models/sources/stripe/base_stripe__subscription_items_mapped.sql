@@ -4,6 +4,8 @@
     cannot be mapped (null when it can): base_stripe__subscription_items keeps the rows
     without a reason, base_stripe__quarantined_rows lists the others.
 -#}
+{%- set prices_table = 'price' if var('stripe_using_price') else 'plan' %}
+
 with
 
 versions as (
@@ -90,8 +92,10 @@ mapped as (
                 then
                     'stripe.invoice_line_item of subscription item ' || stripe_item_id
                     || ' has price ' || coalesce(price_id, 'null')
-                    || ' that is not in stripe.{{ "price" if var("stripe_using_price") else "plan" }}'
-            when recurring_interval is null or recurring_interval not in ('day', 'week', 'month', 'year')
+                    || ' that is not in stripe.{{ prices_table }}'
+            when
+                recurring_interval is null
+                or recurring_interval not in ('day', 'week', 'month', 'year')
                 then
                     'stripe.price ' || price_id || ' recurring_interval '''
                     || coalesce(recurring_interval, 'null')

@@ -42,8 +42,9 @@ subscription_lines as (
         cast(lines.period_end as {{ dbt.type_timestamp() }}) as period_end_at
     from lines
     inner join invoices
-        on cast(lines.invoice_id as {{ dbt.type_string() }})
-        = cast(invoices.id as {{ dbt.type_string() }})
+        on
+            cast(lines.invoice_id as {{ dbt.type_string() }})
+            = cast(invoices.id as {{ dbt.type_string() }})
     where
         lower(trim(lines.type)) = 'subscription'
         and not coalesce(cast(lines.proration as boolean), false)

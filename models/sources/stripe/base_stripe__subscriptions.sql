@@ -5,14 +5,15 @@
     line periods to the second); the contract's dates are taken from them downstream.
 -#}
 {%- set using_history = var('stripe_using_subscription_history') %}
+{%- set table = 'subscription_history' if using_history else 'subscription' %}
+{#- the current row of each subscription (every row of the subscription table) -#}
+{%- set is_current = 'cast(_fivetran_active as boolean)' if using_history else 'true' %}
 
 with
 
 subscriptions as (
-    select * from {{ source('stripe', 'subscription_history' if using_history else 'subscription') }}
-    {%- if using_history %}
-    where cast(_fivetran_active as boolean)
-    {%- endif %}
+    select * from {{ source('stripe', table) }}
+    where {{ is_current }}
 ),
 
 renamed as (
