@@ -192,7 +192,7 @@ final as (
     select * from history_unknown_opportunity
     {%- for connector in selected_connectors() %}
     union all
-    {#- rows a connector adapter could not map to the raw contract, with its reason -#}
+    {#- rows a connector adapter could not map to the raw contract, with its reason #}
     select
         source_table,
         row_key,
