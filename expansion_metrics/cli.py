@@ -49,21 +49,37 @@ def _cmd_load(args: argparse.Namespace) -> int:
             database,
             allow_unknown_files=args.allow_unknown_files,
             earliest_date=date.fromisoformat(args.earliest_date),
+            source=args.source,
         )
     except LoadError as exc:
         print(f"expansion-metrics load: {exc}", file=sys.stderr)
         return 1
     for table, rows in result.loaded.items():
-        print(f"loaded raw.{table}: {rows:,} rows")
+        print(f"loaded {result.schema}.{table}: {rows:,} rows")
     for table in result.created_empty:
-        print(f"created raw.{table} empty (no file for it)")
+        print(f"created {result.schema}.{table} empty (no file for it)")
+    for table in result.dropped:
+        print(f"dropped {result.schema}.{table} (an earlier load's; no file for it now)")
     for name, why in result.not_loaded:
         print(f"not loaded: {name!r}: {why}")
     print(f"warehouse: {database}")
     return 0
 
 
+def _formats(text: str) -> tuple[str, ...]:
+    from expansion_metrics.connector_export import FORMATS
+
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: formats are a comma-separated list of {', '.join(FORMATS)}"
+        )
+    return chosen
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from expansion_metrics.connector_export import export
     from expansion_metrics.generator import generate
 
     out = Path(args.out)
@@ -77,11 +93,15 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             usage_granularity=args.usage_granularity,
             progress=not args.quiet,
         )
+        connectors = [f for f in args.format if f != "contract"]
+        written = export(out, connectors, as_of_date=args.end_month) if connectors else {}
     except (ValueError, OSError) as exc:
         print(f"expansion-metrics generate: {exc}", file=sys.stderr)
         return 1
     for table, rows in counts.items():
         print(f"{out / (table + '.csv')}: {rows:,} rows")
+    for path, rows in written.items():
+        print(f"{path}: {rows:,} rows")
     return 0
 
 
@@ -170,6 +190,14 @@ def parser() -> argparse.ArgumentParser:
     load = commands.add_parser("load", help="validate and load raw CSV/Parquet files into raw")
     load.add_argument("directory", help="folder holding <table>.csv or <table>.parquet files")
     load.add_argument(
+        "--source",
+        choices=("contract", "stripe", "salesforce", "hubspot"),
+        default="contract",
+        help="contract (default): the raw contract's tables into schema raw; stripe, "
+        "salesforce or hubspot: that connector's exported tables (Fivetran's names) into "
+        "the schema of that name, which then holds exactly the folder's tables",
+    )
+    load.add_argument(
         "--allow-unknown-files",
         action="store_true",
         help="load even when the folder holds other files (they are listed, not loaded)",
@@ -192,6 +220,14 @@ def parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--usage-granularity", choices=("week", "month"), default="week")
     generate.add_argument("--quiet", action="store_true", help="no progress bar")
+    generate.add_argument(
+        "--format",
+        type=_formats,
+        default=("contract",),
+        help="comma-separated: contract (always written: OUT/*.csv), stripe, salesforce, "
+        "hubspot (the same business as connector tables in OUT/<connector>/, with "
+        "OUT/customer_crosswalk.csv for the seed); default contract",
+    )
     generate.set_defaults(run=_cmd_generate)
 
     build = commands.add_parser("build", help="run dbt build (seeds, models, tests)")
@@ -210,7 +246,11 @@ def parser() -> argparse.ArgumentParser:
         "refresh",
         help="load (optional), build and test a candidate, then publish it atomically",
     )
-    refresh.add_argument("--raw", help="folder of raw files to load first")
+    refresh.add_argument(
+        "--raw",
+        help="folder of raw contract files to load first (contract only: load connector "
+        "tables with `load --source`, then refresh without --raw)",
+    )
     refresh.add_argument("--as-of-date", type=_iso_date, help="the as_of_date var")
     refresh.add_argument(
         "--allow-unknown-files", action="store_true", help="passed to the load (see load)"

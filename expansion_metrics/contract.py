@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["id", "text", "enum", "date", "number", "integer", "currency", "quarter"]
+Kind = Literal[
+    "id", "text", "enum", "date", "number", "integer", "currency", "quarter", "timestamp", "boolean"
+]
 
 # SQL type each kind is stored as in schema raw.
 SQL_TYPES: dict[str, str] = {
@@ -22,6 +24,8 @@ SQL_TYPES: dict[str, str] = {
     "date": "date",
     "number": "double",
     "integer": "bigint",
+    "timestamp": "timestamp",  # connector tables only (expansion_metrics.connectors)
+    "boolean": "boolean",  # connector tables only
 }
 
 # Amounts are carried as decimal(18, 6) in the models: up to a trillion per row.
@@ -63,6 +67,12 @@ class Column:
     normalised: bool = False
     reserved: tuple[str, ...] = ()  # normalised values refused (the marts' total rows)
     open_end: bool = False  # a date where 9999-12-31 means "no end" and loads as empty
+    # the column must be a header of the file even when its values may be empty (connector
+    # tables; a contract column must be a header only when required)
+    header: bool = False
+    # dates outside --earliest-date .. 2999-12-31 are refused (connector tables: False, as
+    # Salesforce writes 9999-12-31 for "no end")
+    bounded: bool = True
 
 
 @dataclass(frozen=True)
@@ -116,15 +126,18 @@ TABLES: tuple[Table, ...] = (
             Column("quantity", "number", non_negative=True),
             Column("amount", "number", required=True, max_value=MAX_AMOUNT),
             Column("currency", "currency", required=True),
-            _enum("billing_interval", ("month", "quarter", "year")),
+            _enum("billing_interval", ("day", "week", "month", "quarter", "year")),
+            # billed every interval_count intervals (6 with month: every six months)
+            Column("interval_count", "integer", positive=True),
             Column("valid_from", "date", required=True),
             Column("valid_to", "date", open_end=True),
         ),
         key=("subscription_item_id",),
         description=(
             "One row per version of a subscription line. amount is the recurring charge for "
-            "one billing interval, net of discounts, excluding tax; valid_from is inclusive, "
-            "valid_to exclusive and empty while the item is active."
+            "one billing period (interval_count billing_intervals; empty interval_count = 1), "
+            "net of discounts, excluding tax; valid_from is inclusive, valid_to exclusive and "
+            "empty while the item is active."
         ),
         checks=(("valid_to", "valid_from"),),
     ),

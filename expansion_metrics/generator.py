@@ -37,6 +37,7 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
+from expansion_metrics.connector_export import inverse
 from expansion_metrics.contract import STAGES, TABLES
 
 __all__ = ["generate"]
@@ -68,6 +69,10 @@ API_PRICE = 0.5  # USD per thousand API calls
 ADDONS = ("analytics", "automation", "api_calls")
 INTERVALS = ("month", "quarter", "year")
 INTERVAL_MONTHS = (1, 3, 12)
+# A few monthly customers are billed otherwise: (billing_interval, interval_count, chance).
+# Drawn from a generator of their own, so every other customer stays as it was.
+OTHER_BILLING = (("week", 1, 0.04), ("month", 6, 0.03), ("day", 1, 0.02))
+ZERO_DECIMAL = ("JPY",)  # currencies without minor units: amounts in whole units
 EXPANSION_TYPES = ("upsell", "seat", "cross_sell", "usage")
 OPEN_STAGES = STAGES[:5]
 WON, LOST = "Closed Won", "Closed Lost"
@@ -245,6 +250,7 @@ class _Customer:
     owner: str
     tier: int
     api_share: float
+    other_billing: int = -1  # index into OTHER_BILLING, -1: billed every `interval`
 
     @property
     def profile(self) -> _Profile:
@@ -252,8 +258,31 @@ class _Customer:
 
     @property
     def months(self) -> int:
-        """Months in one billing interval."""
+        """Months between invoices: those of one billing period, at least 1."""
+        if self.other_billing >= 0:
+            interval, count, _ = OTHER_BILLING[self.other_billing]
+            return count if interval == "month" else 1
         return INTERVAL_MONTHS[self.interval]
+
+    @property
+    def billing(self) -> tuple[str, str]:
+        """(billing_interval, interval_count) as written; interval_count empty for 1."""
+        if self.other_billing >= 0:
+            interval, count, _ = OTHER_BILLING[self.other_billing]
+            return interval, str(count) if count > 1 else ""
+        return INTERVALS[self.interval], ""
+
+    @property
+    def period_months(self) -> float:
+        """Months in one billing period: a charge is the monthly price times this."""
+        if self.other_billing >= 0:
+            interval, count, _ = OTHER_BILLING[self.other_billing]
+            return {"week": 12 / 52, "day": 12 / 365, "month": 1}[interval] * count
+        return INTERVAL_MONTHS[self.interval]
+
+    def money(self, value: float) -> float:
+        """An amount rounded to the currency's minor unit."""
+        return float(round(value)) if self.currency in ZERO_DECIMAL else round(value, 2)
 
 
 def _name(rng: random.Random, industry: int) -> str:
@@ -266,13 +295,23 @@ def _name(rng: random.Random, industry: int) -> str:
     return f"{word} {core} {NAME_SUFFIXES[int(rng.random() * len(NAME_SUFFIXES))]}"
 
 
-def _customer(idx: int, rng: random.Random) -> _Customer:
+def _other_billing(idx: int, seed: int) -> int:
+    """Index into OTHER_BILLING for a monthly customer billed otherwise, else -1."""
+    x = random.Random(f"billing {seed} {idx}").random()
+    for k, (_, _, chance) in enumerate(OTHER_BILLING):
+        x -= chance
+        if x < 0:
+            return k
+    return -1
+
+
+def _customer(idx: int, rng: random.Random, seed: int = 0) -> _Customer:
     segment = _pick(rng, range(3), [p.share for p in PROFILES])
     profile = PROFILES[segment]
     industry = int(rng.random() * len(INDUSTRIES))
     region = _pick(rng, range(4), REGION_WEIGHTS)
     low, high = profile.discount
-    return _Customer(
+    customer = _Customer(
         idx=idx,
         cid=f"C{idx:07d}",
         name=_name(rng, industry),
@@ -286,6 +325,9 @@ def _customer(idx: int, rng: random.Random) -> _Customer:
         tier=_pick(rng, range(3), profile.tier_weights),
         api_share=0.55 if INDUSTRIES[industry] in ("software", "fintech") else 0.3,
     )
+    if customer.interval == 0:
+        customer = replace(customer, other_billing=_other_billing(idx, seed))
+    return customer
 
 
 @dataclass(slots=True)
@@ -333,14 +375,14 @@ class _Life:
 
     def _price(self, usd: float) -> float:
         book = PRICE_BOOK[self.c.currency]
-        return round(usd * book * self.c.discount * self.price_index, 2)
+        return self.c.money(usd * book * self.c.discount * self.price_index)
 
     def _row(self, item: _Item, end: int | None) -> list[str]:
-        amount = item.quantity * item.unit * self.c.months
+        amount = self.c.money(item.quantity * item.unit * self.c.period_months)
         return [
             item.item_id, self.sub_id, self.c.cid, item.product,
             TIERS[item.tier] if item.tier >= 0 else "", item.model, str(item.quantity),
-            f"{amount:.2f}", self.c.currency, INTERVALS[self.c.interval], _iso(item.start),
+            f"{amount:.2f}", self.c.currency, *self.c.billing, _iso(item.start),
             _iso(end) if end else "",
         ]  # fmt: skip
 
@@ -485,7 +527,7 @@ class _Life:
         before, factor = self.mrr(), 1.03 + 0.05 * self.rng.random()
         self.price_index *= factor
         for item in list(self.items):
-            self._revise(item, day, unit=round(item.unit * factor, 2))
+            self._revise(item, day, unit=self.c.money(item.unit * factor))
         self._record(day, "price", "", before)
 
     # ---- the month-by-month plan
@@ -607,11 +649,12 @@ class _Records:
                 share = (1 + 0.08 * math.sin(m * 0.52)) * (b - a) / (me - ms)
                 health = 1 - 0.4 * self.decline((a + b) // 2)
                 units = max(1, round(base * share * health * (0.85 + 0.3 * r())))
-                charges[m] = charges.get(m, 0.0) + units * unit
+                charge = c.money(units * unit)
+                charges[m] = charges.get(m, 0.0) + charge
                 sub = sum(1 for s in life.spans if s[0] <= a)
                 rows.append([
                     life.next_id(), f"S{c.idx:07d}-{sub}", c.cid, "api_calls", "", "usage",
-                    str(units), f"{units * unit:.2f}", c.currency, "month", _iso(a), _iso(b),
+                    str(units), f"{charge:.2f}", c.currency, "month", "", _iso(a), _iso(b),
                 ])  # fmt: skip
         return rows, charges
 
@@ -627,9 +670,9 @@ class _Records:
                 if start >= b:
                     break
                 usage = sum(charges.get(i, 0.0) for i in range(m - c.months, m)) if charges else 0
-                amount = self.state_at(start)[3] * c.months + usage
+                amount = c.money(self.state_at(start)[3] * c.months + usage)
                 due, dec, x = start + 14, self.decline(start), r()
-                if due > self.as_of:
+                if due >= self.as_of:  # due on as_of_date or later: not yet overdue
                     status = "open"
                 elif x < 0.01 + 0.35 * dec:
                     status = "failed"
@@ -823,7 +866,7 @@ class _Records:
 def _customer_rows(idx: int, seed: int, cal: _Calendar) -> tuple[dict[str, list], _Life]:
     """Every row of one customer, by table, and its planned life."""
     rng = random.Random(seed * 1_000_003 + idx)
-    cust = _customer(idx, rng)
+    cust = _customer(idx, rng, seed)
     life = _Life(cust, rng, cal)
     life.simulate()
     customer = [cust.cid, cust.name, SEGMENTS[cust.segment], INDUSTRIES[cust.industry],
@@ -887,6 +930,15 @@ def _fx_rates(rng: random.Random, months: int) -> dict[str, list[float]]:
                 value *= 1 + 0.03 * (rng.random() - 0.5)
         rates[currency] = series
     return rates
+
+
+def _rate_text(rate: float) -> str:
+    """A rate with 8 decimals, the last one moved up until a Salesforce conversion rate c
+    gives it back exactly as 1 / c (the connector export writes that c)."""
+    units = round(rate * 1e8)
+    while inverse(float(f"{units / 1e8:.8f}")) is None:
+        units += 1
+    return f"{units / 1e8:.8f}".rstrip("0").rstrip(".")
 
 
 def _targets(expansion: list[list[float]], cal: _Calendar, rng: random.Random) -> list[list[str]]:
@@ -968,7 +1020,7 @@ def generate(
                 total[:] = [a + b for a, b in zip(total, part, strict=True)]
             bar.update(job[1] - job[0])
         fx = [
-            [c, _iso(cal.month_starts[m]), f"{rates[c][m]:.8f}".rstrip("0").rstrip(".")]
+            [c, _iso(cal.month_starts[m]), _rate_text(rates[c][m])]
             for c in CURRENCIES
             for m in range(cal.n_months)
         ]

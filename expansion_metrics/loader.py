@@ -1,4 +1,5 @@
-"""Load raw CSV / Parquet files into schema ``raw`` of the DuckDB warehouse.
+"""Load raw CSV / Parquet files into schema ``raw`` of the DuckDB warehouse, or a
+connector's exported tables (:mod:`expansion_metrics.connectors`) into its schema.
 
 Validation happens before anything is written, and the writes run in one transaction:
 a bad file fails the whole load and leaves the warehouse exactly as it was.
@@ -10,13 +11,14 @@ import contextlib
 import csv
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from expansion_metrics import settings
+from expansion_metrics.connectors import CONNECTORS, Connector
 from expansion_metrics.contract import (
     MAX_AMOUNT,
     OPEN_END_SENTINEL,
@@ -85,6 +87,9 @@ class LoadResult:
     created_empty: list[str]  # tables created empty because no file and no table existed
     # (name, why) of every entry of the folder that was not loaded (hidden files aside)
     not_loaded: list[tuple[str, str]] = field(default_factory=list)
+    schema: str = "raw"  # where the tables were written
+    # connector loads: tables of an earlier load dropped because this folder lacks them
+    dropped: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -127,23 +132,24 @@ def _name_key(name: str) -> str:
     return key
 
 
-_TABLE_KEYS = {_name_key(t.name): t.name for t in TABLES}
-
-
-def _near_table(entry: Path) -> str | None:
-    """The raw table an entry seems meant for, when its name is a near miss of one."""
+def _near_table(entry: Path, tables: tuple[Table, ...]) -> str | None:
+    """The table an entry seems meant for, when its name is a near miss of one."""
+    keys = {_name_key(t.name): t.name for t in tables}
     stem, dot, extension = entry.name.rpartition(".")
     if not dot:
         stem, extension = entry.name, ""
     if entry.is_dir() or extension.strip().lower() in ("csv", "parquet", ""):
         for candidate in {stem, entry.name}:
-            if (table := _TABLE_KEYS.get(_name_key(candidate))) is not None:
+            if (table := keys.get(_name_key(candidate))) is not None:
                 return table
     return None
 
 
 def find_files(
-    directory: Path, allow_unknown_files: bool = False
+    directory: Path,
+    allow_unknown_files: bool = False,
+    tables: tuple[Table, ...] = TABLES,
+    label: str = "raw",
 ) -> tuple[dict[str, Path], list[tuple[str, str]]]:
     """The file of each raw table present in `directory`, and the entries not loaded.
 
@@ -156,7 +162,7 @@ def find_files(
     files: dict[str, Path] = {}
     refused: list[str] = []
     others: list[tuple[str, str]] = []
-    exact = {f"{t.name}.{ext}": t.name for t in TABLES for ext in ("csv", "parquet")}
+    exact = {f"{t.name}.{ext}": t.name for t in tables for ext in ("csv", "parquet")}
     try:
         entries = sorted(directory.iterdir(), key=lambda p: p.name)
     except OSError as exc:
@@ -189,23 +195,23 @@ def find_files(
             else:
                 files[table] = entry
             continue
-        near = _near_table(entry)
+        near = _near_table(entry, tables)
         if near is not None:
             kind = "a directory" if entry.is_dir() else "a file"
             refused.append(
-                f"{name!r} is {kind} named like raw table {near} but not exactly "
+                f"{name!r} is {kind} named like {label} table {near} but not exactly "
                 f"{near}.csv or {near}.parquet (names are matched exactly, in lower case); "
                 "rename or remove it"
             )
             continue
-        why = "a directory" if entry.is_dir() else "not a raw table's file"
+        why = "a directory" if entry.is_dir() else f"not a {label} table's file"
         others.append((name, f"{why} (expected <table>.csv or <table>.parquet)"))
     if refused or (others and not allow_unknown_files):
         lines = [*refused]
         if others and not allow_unknown_files:
             lines += [f"{name!r} is {why}" for name, why in others]
             lines.append(
-                "move the files that are not raw tables out of the folder, or pass "
+                f"move the files that are not {label} tables out of the folder, or pass "
                 "--allow-unknown-files to load without them"
             )
         shown = "\n".join(f"  {line}" for line in lines)
@@ -313,7 +319,7 @@ def _match_headers(file: str, headers: list[str], table: Table) -> dict[str, str
     """Map contract column -> scratch column (trimmed, case-insensitive). Extras ignored."""
     by_norm = {h.strip().lower(): f"c{i}" for i, h in enumerate(headers, start=1)}
     mapping = {c.name: by_norm[c.name] for c in table.columns if c.name in by_norm}
-    missing = [c.name for c in table.columns if c.required and c.name not in mapping]
+    missing = [c.name for c in table.columns if (c.required or c.header) and c.name not in mapping]
     if missing:
         found = ", ".join(_shown(h)[1:-1] for h in headers[:30])
         more = ", ..." if len(headers) > 30 else ""
@@ -345,6 +351,16 @@ def _parsed_sql(column: Column, text: str) -> str:
             f"case when regexp_full_match({text}, {_literal(_NUMBER_RE)}) "
             f"then try_cast({text} as double) end"
         )
+    if column.kind == "timestamp":  # as UTC (the load's session time zone)
+        return (
+            f"case when regexp_full_match({text}, {_literal(_DATE_RE)}) "
+            f"then try_cast(try_cast({text} as timestamptz) as timestamp) end"
+        )
+    if column.kind == "boolean":
+        return (
+            f"case when lower({text}) in ('true', 't', '1', 'yes', 'y') then true "
+            f"when lower({text}) in ('false', 'f', '0', 'no', 'n') then false end"
+        )
     if column.kind == "integer":
         return (
             f"case when regexp_full_match({text}, {_literal(_INTEGER_RE)}) "
@@ -368,6 +384,9 @@ _EXPECTED: dict[str, str] = {
     "number": "is not a number (expected digits with an optional sign, '.' decimal point "
     "and exponent, like -1234.5 or 1.5e6)",
     "integer": "is not a whole number (expected digits with an optional sign)",
+    "timestamp": "is not a timestamp (expected YYYY-MM-DD or an ISO timestamp such as "
+    "2025-01-31T23:30:00+02:00)",
+    "boolean": "is not a boolean (expected true or false)",
 }
 
 
@@ -387,7 +406,7 @@ def _column_checks(column: Column, text: str, parsed: str, earliest: date) -> li
         checks.append((f"{text} is null", "is empty, but the column is required"))
     if column.kind in _EXPECTED:
         checks.append((f"{text} is not null and {parsed} is null", _EXPECTED[column.kind]))
-    if column.kind == "date":
+    if column.kind == "date" and column.bounded:
         checks.append(
             (
                 f"{parsed} < date '{earliest.isoformat()}'",
@@ -609,12 +628,29 @@ def load(
     *,
     allow_unknown_files: bool = False,
     earliest_date: date = DEFAULT_EARLIEST_DATE,
+    source: str = "contract",
 ) -> LoadResult:
-    """Validate every contract file in `directory`, then replace the raw tables in one go."""
+    """Validate every file in `directory`, then replace the tables in one go.
+
+    source "contract": the raw contract's files into schema raw (a contract table with no
+    file and no table yet is created empty). A connector's name (stripe, salesforce,
+    hubspot): that connector's exported tables into the schema of that name, which then
+    holds exactly the folder's tables (a table of an earlier load the folder lacks is
+    dropped); its required tables must all be there.
+    """
+    connector = CONNECTORS.get(source)
+    if connector is None and source != "contract":
+        known = ", ".join(["contract", *CONNECTORS])
+        raise LoadError(f"unknown source {source!r} (expected one of: {known})")
+    tables = connector.tables if connector else TABLES
     if not directory.is_dir():
         raise LoadError(f"{directory}: no such directory")
-    files, not_loaded = find_files(directory, allow_unknown_files)
-    if not files:
+    files, not_loaded = find_files(
+        directory, allow_unknown_files, tables, connector.name if connector else "raw"
+    )
+    if connector:
+        _check_connector_tables(directory, connector, files)
+    elif not files:
         expected = ", ".join(f"{t.name}.csv" for t in TABLES)
         raise LoadError(f"{directory}: no raw files found (expected some of: {expected})")
 
@@ -631,59 +667,104 @@ def load(
         # Validation reads into temp tables, which never reach the database file.
         checked: dict[str, Checked] = {}
         problems: list[Problem] = []
-        for table in TABLES:
+        for table in tables:
             if table.name in files:
                 scratch = f"scratch_{table.name}"
                 found_file, found = validate(con, files[table.name], table, scratch, earliest_date)
                 checked[table.name] = found_file
                 problems += found
-        if not problems:
+        if not problems and not connector:
             problems += _amount_problems(con, checked)
         if problems:
             shown = "\n".join(f"  {p}" for p in problems[:MAX_REPORTED_ERRORS])
             more = len(problems) - MAX_REPORTED_ERRORS
             tail = f"\n  ... and more ({more} not shown)" if more > 0 else ""
             raise LoadError(f"the load was refused, nothing was written:\n{shown}{tail}")
-        result = _replace_raw_tables(con, {n: c.select for n, c in checked.items()})
-        return LoadResult(result.loaded, result.created_empty, not_loaded)
+        selects = {n: c.select for n, c in checked.items()}
+        if connector:
+            result = _replace_tables(con, connector.name, connector.tables, selects, exact=True)
+        else:
+            result = _replace_tables(con, "raw", TABLES, selects, exact=False)
+        return replace(result, not_loaded=not_loaded)
     finally:
         con.close()
 
 
-def _replace_raw_tables(con: duckdb.DuckDBPyConnection, selects: dict[str, str]) -> LoadResult:
-    """One transaction: replace the tables that have a file, create missing ones empty."""
+def _check_connector_tables(directory: Path, connector: Connector, files: dict[str, Path]) -> None:
+    """Refuse a connector folder lacking a required table or holding half of a pair."""
+    lines = []
+    for group in connector.required:
+        if not any(name in files for name in group):
+            names = " or ".join(f"{name}.csv (or .parquet)" for name in group)
+            lines.append(f"{names} is missing; the {connector.name} adapters need it")
+    for pair in connector.together:
+        present = [name for name in pair if name in files]
+        if present and len(present) < len(pair):
+            lines.append(
+                f"{' and '.join(pair)} go together (both or neither): only "
+                f"{', '.join(present)} is there"
+            )
+    if lines:
+        shown = "\n".join(f"  {line}" for line in lines)
+        raise LoadError(f"{directory}: the load was refused, nothing was written:\n{shown}")
+
+
+def _replace_tables(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    tables: tuple[Table, ...],
+    selects: dict[str, str],
+    *,
+    exact: bool,
+) -> LoadResult:
+    """One transaction: replace the tables that have a file. exact: drop the schema's other
+    tables of the list (a connector's schema mirrors the folder); else create the missing
+    ones empty and give older tables the columns they lack (empty)."""
     loaded: dict[str, int] = {}
     created: list[str] = []
+    dropped: list[str] = []
     try:
         con.execute("begin transaction")
-        con.execute("create schema if not exists raw")
-        existing = {
-            row[0]
-            for row in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'raw'"
-            ).fetchall()
-        }
-        for table in TABLES:
-            name = f"raw.{_quote(table.name)}"
+        con.execute(f"create schema if not exists {_quote(schema)}")
+        existing: dict[str, set[str]] = {}
+        for table_name, column_name in con.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = ?",
+            [schema],
+        ).fetchall():
+            existing.setdefault(table_name, set()).add(column_name)
+        for table in tables:
+            name = f"{_quote(schema)}.{_quote(table.name)}"
             if table.name in selects:
                 con.execute(f"create or replace table {name} as {selects[table.name]}")
                 count = con.execute(f"select count(*) from {name}").fetchone()
                 loaded[table.name] = count[0] if count else 0
+            elif exact:
+                if table.name in existing:
+                    con.execute(f"drop table {name}")
+                    dropped.append(table.name)
             elif table.name not in existing:
                 con.execute(_empty_table_sql(table))
                 created.append(table.name)
-        # When each raw table was last written: dbt source freshness reads this log.
-        con.execute(
-            f"create table if not exists raw.{LOAD_LOG} "
-            "(table_name varchar, loaded_at timestamptz, loaded_rows bigint)"
-        )
-        for table_name in [*loaded, *created]:
+            else:  # a table of an older contract: add the columns it lacks, empty
+                for column in table.columns:
+                    if column.name not in existing[table.name]:
+                        con.execute(
+                            f"alter table {name} add column {_quote(column.name)} "
+                            f"{SQL_TYPES[column.kind]}"
+                        )
+        if schema == "raw":
+            # When each raw table was last written: dbt source freshness reads this log.
             con.execute(
-                f"insert into raw.{LOAD_LOG} values (?, current_timestamp, ?)",
-                [table_name, loaded.get(table_name, 0)],
+                f"create table if not exists raw.{LOAD_LOG} "
+                "(table_name varchar, loaded_at timestamptz, loaded_rows bigint)"
             )
+            for table_name in [*loaded, *created]:
+                con.execute(
+                    f"insert into raw.{LOAD_LOG} values (?, current_timestamp, ?)",
+                    [table_name, loaded.get(table_name, 0)],
+                )
         con.execute("commit")
     except duckdb.Error as exc:
         con.execute("rollback")
         raise LoadError(f"the load failed and was rolled back, nothing was written: {exc}") from exc
-    return LoadResult(loaded, created)
+    return LoadResult(loaded, created, schema=schema, dropped=dropped)

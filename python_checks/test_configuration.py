@@ -140,7 +140,7 @@ def test_the_validator_knows_exactly_the_project_vars():
 
 def _hand_total_mrr_eur(month_end: str) -> float:
     """Total MRR at `month_end` without usage lines, in EUR, from the demo CSV files:
-    amount / months of the interval x (currency's rate / EUR's rate), both the latest
+    amount x billing periods a year / 12 x (currency's rate / EUR's rate), both the latest
     rates on or before as_of_date, for items of known customers active on month_end."""
     rates: dict[str, tuple[str, float]] = {}
     with (DEMO / "fx_rates.csv").open() as handle:
@@ -149,7 +149,7 @@ def _hand_total_mrr_eur(month_end: str) -> float:
                 rates[row["currency"]] = (row["month"], float(row["rate_to_reporting"]))
     with (DEMO / "customers.csv").open() as handle:
         customers = {row["customer_id"] for row in csv.DictReader(handle)}
-    months = {"month": 1, "quarter": 3, "year": 12}
+    per_year = {"day": 365, "week": 52, "month": 12, "quarter": 4, "year": 1}
     total = 0.0
     with (DEMO / "subscription_items.csv").open() as handle:
         for row in csv.DictReader(handle):
@@ -158,7 +158,8 @@ def _hand_total_mrr_eur(month_end: str) -> float:
             )
             if active and row["pricing_model"] != "usage" and row["customer_id"] in customers:
                 rate = rates[row["currency"]][1] / rates["EUR"][1]
-                total += float(row["amount"]) / months[row["billing_interval"]] * rate
+                periods = per_year[row["billing_interval"]] / int(row["interval_count"] or 1)
+                total += float(row["amount"]) * periods / 12 * rate
     return total
 
 

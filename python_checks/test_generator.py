@@ -293,7 +293,12 @@ def edge_cases(folder: Path) -> dict[str, bool]:
             len(_active_spans(rows)) > 1 for rows in _by_customer(items).values()
         ),
         "all billing intervals": {i["billing_interval"] for i in items}
-        == {"month", "quarter", "year"},
+        == {"day", "week", "month", "quarter", "year"},
+        "billed every six months": any(
+            i["billing_interval"] == "month" and i["interval_count"] == "6" for i in items
+        ),
+        "whole amounts in a zero-decimal currency": any(i["currency"] == "JPY" for i in items)
+        and all(float(i["amount"]).is_integer() for i in items if i["currency"] == "JPY"),
         "three or more currencies": len({i["currency"] for i in items}) >= 3,
         "all pricing models": {i["pricing_model"] for i in items} == {"seat", "flat", "usage"},
         "tier upgrade": any(b > a for a, b in rank),

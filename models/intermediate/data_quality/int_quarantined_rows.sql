@@ -62,7 +62,11 @@ items_over_limit as (
         customer_id,
         'mrr in the reporting currency is beyond the supported limit of 999,999,999,999 '
         || '(amount ' || cast(amount_local as {{ dbt.type_string() }}) || ' ' || currency
-        || ' per ' || billing_interval || ')' as reason
+        || ' per ' || case
+            when interval_count > 1
+                then cast(interval_count as {{ dbt.type_string() }}) || ' '
+            else ''
+        end || billing_interval || ')' as reason
     from subscription_items
     where fx_rate_to_reporting is not null and mrr is null
 ),

@@ -20,6 +20,8 @@ renamed as (
         {{ normalise_enum('source.plan_tier') }} as plan_tier,
         {{ normalise_enum('source.pricing_model') }} as pricing_model,
         {{ normalise_enum('source.billing_interval') }} as billing_interval,
+        {#- empty = 1: billed every interval -#}
+        coalesce(cast(source.interval_count as integer), 1) as interval_count,
         upper(trim(source.currency)) as currency,
 
         ---------- numerics
@@ -39,10 +41,18 @@ with_mrr as (
     select
         *,
         case billing_interval
+            when 'day' then 365
+            when 'week' then 52
+            when 'month' then 12
+            when 'quarter' then 4
+            when 'year' then 1
+        end as intervals_per_year,
+        {#- whole months in one billing period; null for day and week -#}
+        case billing_interval
             when 'month' then 1
             when 'quarter' then 3
             when 'year' then 12
-        end as months_in_interval,
+        end * interval_count as months_in_interval,
         pricing_model = 'usage' as is_usage
     from renamed
 ),
@@ -53,19 +63,28 @@ with_mrr as (
     names the item and the limit.
 -#}
 {%- set mrr_limit = 999999999999 %}
+{#-
+    MRR = charge x intervals_per_year / 12 / interval_count. With whole months in the
+    period that is charge / months_in_interval (one division, so a monthly, quarterly or
+    yearly item's MRR is exactly what it was before interval_count existed).
+-#}
+{%- set per_month = (
+    "case when months_in_interval is not null then {charge} / months_in_interval "
+    ~ "else {charge} * intervals_per_year / (12 * interval_count) end"
+) %}
+{%- set local_value = per_month.replace('{charge}', 'amount_local') %}
+{%- set reporting_value = per_month.replace('{charge}', 'amount_local * fx_rate_to_reporting') %}
 
 final as (
     select
         *,
         case
-            when abs(amount_local / months_in_interval) < {{ mrr_limit }}
-                then cast(amount_local / months_in_interval as decimal(18, 6))
+            when abs({{ local_value }}) < {{ mrr_limit }}
+                then cast({{ local_value }} as decimal(18, 6))
         end as mrr_local,
         case
-            when abs(amount_local * fx_rate_to_reporting / months_in_interval) < {{ mrr_limit }}
-                then cast(
-                    amount_local * fx_rate_to_reporting / months_in_interval as decimal(18, 6)
-                )
+            when abs({{ reporting_value }}) < {{ mrr_limit }}
+                then cast({{ reporting_value }} as decimal(18, 6))
         end as mrr
     from with_mrr
 )
