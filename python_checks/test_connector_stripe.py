@@ -33,8 +33,7 @@ DBT = str(Path(sys.executable).parent / "dbt")
 # ---------------------------------------------------------------- the Stripe tables
 
 COLUMNS = {
-    "customer": "id varchar, name varchar, created timestamp, metadata varchar, "
-    "is_deleted boolean",
+    "customer": "id varchar, name varchar, created timestamp, metadata varchar, is_deleted boolean",
     "subscription_history": "id varchar, customer_id varchar, status varchar, "
     "_fivetran_active boolean, created timestamp, start_date timestamp, "
     "trial_start timestamp, trial_end timestamp, cancel_at_period_end boolean, "
@@ -53,7 +52,7 @@ COLUMNS = {
     "currency varchar",
     "coupon": "id varchar, duration varchar, duration_in_months bigint, "
     "percent_off double, amount_off bigint, currency varchar",
-    "subscription_discount": 'id varchar, coupon_id varchar, subscription_id varchar, '
+    "subscription_discount": "id varchar, coupon_id varchar, subscription_id varchar, "
     'customer_id varchar, start timestamp, "end" timestamp',
 }
 
@@ -72,16 +71,32 @@ class Stripe:
                  created="2025-12-01 10:00:00", metadata=json.dumps(metadata),
                  is_deleted=False)  # fmt: skip
 
-    def price(self, price_id: str, product: str, unit_amount: int, interval: str = "month",
-              count: int = 1, currency: str = "usd", nickname: str | None = None,
-              usage: str = "licensed", scheme: str = "per_unit", **metadata: str) -> None:  # fmt: skip
+    def price(
+        self,
+        price_id: str,
+        product: str,
+        unit_amount: int,
+        interval: str = "month",
+        count: int = 1,
+        currency: str = "usd",
+        nickname: str | None = None,
+        usage: str = "licensed",
+        scheme: str = "per_unit",
+        **metadata: str,
+    ) -> None:
         self.add("price", id=price_id, product_id=product, currency=currency,
                  nickname=nickname, metadata=json.dumps(metadata), billing_scheme=scheme,
                  recurring_interval=interval, recurring_interval_count=count,
                  recurring_usage_type=usage, unit_amount=unit_amount)  # fmt: skip
 
-    def subscription(self, sub_id: str, customer_id: str, current_period_end: str,
-                     status: str = "active", **extra: object) -> None:  # fmt: skip
+    def subscription(
+        self,
+        sub_id: str,
+        customer_id: str,
+        current_period_end: str,
+        status: str = "active",
+        **extra: object,
+    ) -> None:
         # an older, inactive history row with another status must not count
         base = {"id": sub_id, "customer_id": customer_id, "created": "2025-12-20 09:00:00",
                 "start_date": "2025-12-20 09:00:00",
@@ -89,9 +104,19 @@ class Stripe:
         self.add("subscription_history", **base, status="incomplete", _fivetran_active=False)
         self.add("subscription_history", **base, status=status, _fivetran_active=True, **extra)
 
-    def lines(self, sub_id: str, item: str, price: str, customer_id: str,
-              periods: list[tuple[str, str]], amount: int, quantity: int = 1,
-              currency: str = "usd", invoice_status: str = "paid", **extra: object) -> None:  # fmt: skip
+    def lines(
+        self,
+        sub_id: str,
+        item: str,
+        price: str,
+        customer_id: str,
+        periods: list[tuple[str, str]],
+        amount: int,
+        quantity: int = 1,
+        currency: str = "usd",
+        invoice_status: str = "paid",
+        **extra: object,
+    ) -> None:
         """One invoice (of the given status) and one subscription line per period."""
         for start, end in periods:
             invoice = f"in_{sub_id}_{start}"
@@ -133,8 +158,8 @@ def months(first: str, count: int, day: int = 1) -> list[tuple[str, str]]:
 def every(first: str, days: int, count: int) -> list[tuple[str, str]]:
     """`count` periods of `days` days from `first`."""
     start = datetime.fromisoformat(first)
-    return [((start + timedelta(days * i)).date().isoformat(),
-             (start + timedelta(days * (i + 1))).date().isoformat()) for i in range(count)]  # fmt: skip
+    days_from = [(start + timedelta(days * i)).date().isoformat() for i in range(count + 1)]
+    return list(zip(days_from, days_from[1:], strict=False))
 
 
 def stripe_set() -> Stripe:
@@ -282,8 +307,9 @@ def stripe_set() -> Stripe:
         ("in_void", "void", "2026-06-15", 1200, "usd", 0, "2026-06-01"),
         ("in_odd", "mystery", "2026-06-15", 1300, "usd", 0, "2026-06-01"),
     ):
-        s.add("invoice", id=invoice_id, customer_id="cus_inv", status=status, created=created,
-              due_date=due, amount_due=amount, currency=currency, attempt_count=attempts)  # fmt: skip
+        s.add("invoice", id=invoice_id, customer_id="cus_inv", status=status,
+              created=created, due_date=due, amount_due=amount, currency=currency,
+              attempt_count=attempts)  # fmt: skip
     return s
 
 
@@ -336,7 +362,230 @@ def _items(database: Path, where: str) -> list[tuple]:
                            "quantity, round(amount, 6), currency, billing_interval, "
                            "interval_count, valid_from, valid_to "
                            f"from staging.base_stripe__subscription_items where {where} "
-                           "order by valid_from, subscription_item_id")  # fmt: skip
+                           "order by subscription_item_id")  # fmt: skip
 
 
 ITEM = "subscription_item_id like '{}@%'"
+
+
+def test_items_follow_the_rules_by_hand(built: Path):
+    # (id, product, plan_tier, pricing_model, quantity, amount, currency, interval,
+    #  interval_count, valid_from, valid_to)
+    assert _items(built, "true") == sorted([
+        # 1. JPY has no minor unit: 12000 / 10^0 = 12000 (a global /100 would give 120);
+        #    nickname 'Legacy' is no plan_tiers tier -> null; per_unit, quantity 1 -> flat;
+        #    billed up to current_period_end 2026-07-01, not ended -> open
+        ("si_jpy@2026-01-01", "Platform", None, "flat", 1, 12000, "JPY", "month", 1,
+         "2026-01-01", None),
+        # 10. seats: price Starter x 5 (5000 cents = 50.00) until the quantity change on
+        #     March 1 (8 x 10.00 = 80.00), then price Professional x 8 = 120.00 from May 1,
+        #     open. Quantity above 1 with per_unit -> seat; the tier from the nickname
+        #     ('professional ' trimmed). The proration line (40.00) and the draft July
+        #     line (999.00) change nothing.
+        ("si_seat@2026-01-01", "Seats", "starter", "seat", 5, 50, "USD", "month", 1,
+         "2026-01-01", "2026-03-01"),
+        # 7. forever 25% from March 1: 10000 - round(10000 x 25 / 100) = 7500 -> 75.00, a
+        #    new version; before it 100.00
+        ("si_forever@2026-01-01", "Platform", None, "flat", 1, 100, "USD", "month", 1,
+         "2026-01-01", "2026-03-01"),
+        # 9. amount_off 1000 cents over 10000 + 20000: 10000 - round(1000 / 3) = 9667 and
+        #    20000 - round(2000 / 3) = 19333; price_off_b's metadata says usage
+        ("si_off_a@2026-01-01", "Platform", None, "flat", 1, 96.67, "USD", "month", 1,
+         "2026-01-01", None),
+        ("si_off_b@2026-01-01", "API", None, "usage", 1, 193.33, "USD", "month", 1,
+         "2026-01-01", None),
+        # 8. repeating coupon: no reduction by default (discounts_reducing_mrr forever)
+        ("si_repeat@2026-01-01", "Platform", None, "flat", 1, 80, "USD", "month", 1,
+         "2026-01-01", None),
+        # 6. canceled at period end: ended_at 2026-05-10 = the last period end
+        ("si_cancel@2026-01-10", "Platform", None, "flat", 1, 30, "USD", "month", 1,
+         "2026-01-10", "2026-05-10"),
+        # 3. 60000 cents per 6 months = 600.00, interval_count 6
+        ("si_6m@2026-01-15", "Platform", None, "flat", 1, 600, "USD", "month", 6,
+         "2026-01-15", None),
+        ("si_forever@2026-03-01", "Platform", None, "flat", 1, 75, "USD", "month", 1,
+         "2026-03-01", None),
+        ("si_seat@2026-03-01", "Seats", "starter", "seat", 8, 80, "USD", "month", 1,
+         "2026-03-01", "2026-05-01"),
+        # 5. the March trial line (period_start 2026-03-01 < trial_end 2026-04-01) is out
+        ("si_trial@2026-04-01", "Platform", None, "flat", 1, 50, "USD", "month", 1,
+         "2026-04-01", None),
+        ("si_seat@2026-05-01", "Seats", "professional", "seat", 8, 120, "USD", "month", 1,
+         "2026-05-01", None),
+        # 11. product metadata (seat, starter) under a price without metadata; the price's
+        #     metadata (flat, enterprise) over the product's; metered -> usage; tiered
+        #     with quantity 3 -> flat (seat needs per_unit)
+        ("si_addon@2026-06-01", "Addon", "starter", "seat", 1, 20, "USD", "month", 1,
+         "2026-06-01", None),
+        ("si_addon_ent@2026-06-01", "Addon", "enterprise", "flat", 1, 40, "USD", "month", 1,
+         "2026-06-01", None),
+        ("si_metered@2026-06-01", "API", None, "usage", 1, 7, "USD", "month", 1,
+         "2026-06-01", None),
+        ("si_tiered@2026-06-01", "Platform", None, "flat", 3, 9, "USD", "month", 1,
+         "2026-06-01", None),
+        # 2. 1200 cents a week; 4. 100 cents a day
+        ("si_week@2026-06-01", "Platform", None, "flat", 1, 12, "USD", "week", 1,
+         "2026-06-01", None),
+        ("si_day@2026-06-28", "Platform", None, "flat", 1, 1, "USD", "day", 1,
+         "2026-06-28", None),
+    ])  # fmt: skip
+    # 12. the incomplete subscription and 13. the fortnightly price give no item
+    assert _items(built, "customer_id in ('cus_incomplete', 'cus_fort')") == []
+
+
+def test_the_fortnightly_price_and_the_odd_invoice_are_quarantined(built: Path):
+    rows = _rows(built, "select source_table, row_key, customer_id, reason "
+                        "from intermediate.int_quarantined_rows order by 1, 2")  # fmt: skip
+    assert rows == [
+        ("invoices", "in_odd", "cus_inv",
+         "stripe.invoice in_odd status 'mystery' is not paid, open, uncollectible, draft or "
+         "void"),
+        ("subscription_items", "si_fort", "cus_fort",
+         "stripe.price price_fort recurring_interval 'fortnight' is not day, week, month or "
+         "year"),
+    ]  # fmt: skip
+
+
+def test_invoices_in_major_units_with_stripe_statuses_mapped(built: Path):
+    rows = _rows(built, "select invoice_id, due_date, amount, currency, status "
+                        "from staging.base_stripe__invoices where customer_id = 'cus_inv' "
+                        "order by 1")  # fmt: skip
+    assert rows == [
+        ("in_kwd", "2026-06-01", 12.345, "KWD", "paid"),  # 12345 fils / 10^3
+        ("in_open_failed", "2026-07-15", 7.0, "USD", "failed"),  # open, 1 attempt
+        ("in_open_future", "2026-07-15", 9.0, "USD", "open"),  # due after as_of_date
+        ("in_open_no_due", "2026-06-20", 10.0, "USD", "overdue"),  # due = created < as_of
+        ("in_open_past", "2026-06-15", 8.0, "USD", "overdue"),
+        ("in_paid", "2026-06-01", 100.0, "USD", "paid"),  # 10000 cents
+        ("in_uncollectible", "2026-05-01", 5.0, "USD", "failed"),
+    ]  # in_draft and in_void left out; in_odd quarantined
+    # the JPY subscription's invoices: 12000 yen, not 120
+    assert _rows(built, "select distinct amount from staging.base_stripe__invoices "
+                        "where currency = 'JPY'") == [(12000.0,)]  # fmt: skip
+
+
+def test_customers_from_stripe_with_metadata_dimensions(built: Path):
+    rows = _rows(built, "select customer_id, customer_name, segment, industry, region, "
+                        "created_at from staging.base_stripe__customers "
+                        "where customer_id in ('cus_jp', 'cus_week') order by 1")  # fmt: skip
+    assert rows == [
+        ("cus_jp", "Name cus_jp", "Enterprise", "Software", "APAC", "2025-12-01"),
+        ("cus_week", "Name cus_week", None, None, None, "2025-12-01"),
+    ]
+    # staging normalises; the marts see them
+    assert _rows(built, "select segment, region from staging.stg_billing__customers "
+                        "where customer_id = 'cus_jp'") == [("enterprise", "apac")]  # fmt: skip
+    # crm_source contract and stripe_crm_account_key empty: no CRM link
+    assert _rows(built, "select count(*) from staging.base_stripe__customer_crm_links "
+                        "where crm_account_id is not null") == [(0,)]  # fmt: skip
+
+
+# Month-end MRR in USD, by hand (JPY at 0.01; staging: amount x intervals a year / 12 /
+# interval_count): jpy 12000 x 0.01 = 120; 6m 600 x 12 / 12 / 6 = 100; cancel 30 (to May
+# 10); forever 100, then 75 from March; repeat 80; off 96.67 + 193.33 = 290; seat 50, 80
+# from March, 120 from May; trial 50 from April; June adds day 1 x 365 / 12 = 30.416667,
+# meta 20 + 40 + 7 + 9 = 76 and week 12 x 52 / 12 = 52.
+MONTH_MRR = {
+    "2026-01-01": 120 + 100 + 30 + 100 + 80 + 290 + 50,  # 770
+    "2026-02-01": 770,
+    "2026-03-01": 770 - 25 + 30,  # 775
+    "2026-04-01": 775 + 50,  # 825
+    "2026-05-01": 825 - 30 + 40,  # 835
+    "2026-06-01": 835 + 30.416667 + 76 + 52,  # 993.416667
+}
+
+
+def test_the_marts_see_the_stripe_business(built: Path):
+    totals = _rows(built, "select month, sum(ending_mrr) from marts.fct_mrr_movements "
+                          "group by 1 order by 1")  # fmt: skip
+    assert [(m, round(float(v), 6)) for m, v in totals] == [
+        (m, round(v, 6)) for m, v in MONTH_MRR.items()
+    ]
+    movements = _rows(built, "select customer_id, month, movement_type, ending_mrr "
+                             "from marts.fct_mrr_movements where month = '2026-05-01' and "
+                             "customer_id in ('cus_cancel', 'cus_seat') order by 1")  # fmt: skip
+    # cancel at period end: counted at April's end, churned in May; seats 80 -> 120
+    assert [(c, m, t, float(v)) for c, m, t, v in movements] == [
+        ("cus_cancel", "2026-05-01", "churn", 0.0),
+        ("cus_seat", "2026-05-01", "expansion", 120.0),
+    ]
+    nrr = _rows(built, "select starting_arr, ending_arr, round(nrr_pct, 4) from marts.mart_nrr "
+                       "where dimension = 'all' and window_months = 1 "
+                       "and month = '2026-05-01'")  # fmt: skip
+    # April's cohort: 825 x 12 = 9900 ARR; in May 825 - 30 + 40 = 835 -> 10020; 101.2121%
+    assert [(float(s), float(e), p) for s, e, p in nrr] == [(9900.0, 10020.0, 101.2121)]
+
+
+@pytest.fixture(scope="module")
+def legacy(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy with the legacy tables (plan without metadata, subscription, lines' plan_id),
+    the adapter alone run with every discount reducing MRR and the CRM key named."""
+    database = tmp_path_factory.mktemp("legacy") / "wh.duckdb"
+    shutil.copy(built, database)
+    with duckdb.connect(str(database)) as con:
+        con.execute('create table stripe.plan as select id, product_id, currency, nickname, '
+                    'billing_scheme, recurring_interval as "interval", '
+                    "recurring_interval_count as interval_count, "
+                    "recurring_usage_type as usage_type, unit_amount as amount "
+                    "from stripe.price")  # fmt: skip
+        con.execute("create table stripe.subscription as select * exclude (_fivetran_active) "
+                    "from stripe.subscription_history where _fivetran_active")  # fmt: skip
+        con.execute("drop table stripe.price")
+        con.execute("drop table stripe.subscription_history")
+        con.execute("alter table stripe.invoice_line_item rename column price_id to plan_id")
+    done = _dbt(database, "run", "--select", "path:models/sources/stripe", "--vars",
+                _vars(stripe_using_price=False, stripe_using_subscription_history=False,
+                      discounts_reducing_mrr="all",
+                      stripe_crm_account_key="salesforce_account_id"))  # fmt: skip
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
+    return database
+
+
+def test_every_discount_reduces_mrr_when_asked(legacy: Path):
+    # repeating 50% for January-March: 8000 - 4000 = 4000 -> 40.00 until April 1, then 80.00
+    assert _items(legacy, ITEM.format("si_repeat")) == [
+        ("si_repeat@2026-01-01", "Platform", None, "flat", 1, 40, "USD", "month", 1,
+         "2026-01-01", "2026-04-01"),
+        ("si_repeat@2026-04-01", "Platform", None, "flat", 1, 80, "USD", "month", 1,
+         "2026-04-01", None),
+    ]  # fmt: skip
+    # the forever coupon counts either way
+    assert [row[5] for row in _items(legacy, ITEM.format("si_forever"))] == [100, 75]
+
+
+def test_legacy_plan_and_subscription_tables(legacy: Path):
+    # plan has no metadata column: the product's metadata decides (prod_addon: seat,
+    # starter), and price_off_b's usage metadata is gone -> per_unit, quantity 1 -> flat
+    assert _items(legacy, "subscription_item_id in ('si_addon_ent@2026-06-01', "
+                          "'si_off_b@2026-01-01')") == [
+        ("si_addon_ent@2026-06-01", "Addon", "starter", "seat", 1, 40, "USD", "month", 1,
+         "2026-06-01", None),
+        ("si_off_b@2026-01-01", "API", None, "flat", 1, 193.33, "USD", "month", 1,
+         "2026-01-01", None),
+    ]  # fmt: skip
+    # everything else as with price and subscription_history: 18 versions plus the
+    # repeating coupon's split, the same six-month and cancel-at-period-end rows
+    assert len(_items(legacy, "true")) == 19
+    assert [r[7:] for r in _items(legacy, "customer_id in ('cus_6m', 'cus_cancel')")] == [
+        ("month", 6, "2026-01-15", None), ("month", 1, "2026-01-10", "2026-05-10"),
+    ]  # fmt: skip
+
+
+def test_crm_link_from_the_metadata_key(legacy: Path):
+    assert _rows(legacy, "select customer_id, crm_account_id "
+                         "from staging.base_stripe__customer_crm_links "
+                         "where crm_account_id is not null") == [("cus_inv", "001INV")]  # fmt: skip
+
+
+def test_a_missing_required_table_stops_the_run_naming_it(built: Path, tmp_path: Path):
+    database = tmp_path / "wh.duckdb"
+    shutil.copy(built, database)
+    with duckdb.connect(str(database)) as con:
+        con.execute("drop table stripe.invoice_line_item")
+    before = warehouse_fingerprint(database)
+    done = _dbt(database, "build", "--vars", _vars())
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "table invoice_line_item is missing from wh.stripe" in output
+    assert "billing_source is 'stripe'" in output and "stripe_schema" in output
+    assert warehouse_fingerprint(database) == before  # marts unchanged
