@@ -4,10 +4,11 @@
     account columns named by vars salesforce_segment_field, salesforce_industry_field and
     salesforce_region_field; a field the table lacks gives null.
 -#}
+{%- set account_relation = source('salesforce', 'account') -%}
 with
 
 account as (
-    select * from {{ source('salesforce', 'account') }}
+    select * from {{ account_relation }}
 ),
 
 renamed as (
@@ -17,12 +18,18 @@ renamed as (
 
         ---------- strings
         cast(name as {{ dbt.type_string() }}) as account_name,
-        cast({{ connector_column(source('salesforce', 'account'), var('salesforce_segment_field')) }}
-            as {{ dbt.type_string() }}) as segment,
-        cast({{ connector_column(source('salesforce', 'account'), var('salesforce_industry_field')) }}
-            as {{ dbt.type_string() }}) as industry,
-        cast({{ connector_column(source('salesforce', 'account'), var('salesforce_region_field')) }}
-            as {{ dbt.type_string() }}) as region
+        cast(
+            {{ connector_column(account_relation, var('salesforce_segment_field')) }}
+            as {{ dbt.type_string() }}
+        ) as segment,
+        cast(
+            {{ connector_column(account_relation, var('salesforce_industry_field')) }}
+            as {{ dbt.type_string() }}
+        ) as industry,
+        cast(
+            {{ connector_column(account_relation, var('salesforce_region_field')) }}
+            as {{ dbt.type_string() }}
+        ) as region
     from account
     where not coalesce(is_deleted, false)
 ),

@@ -12,44 +12,19 @@
       - neither table: no rows (every amount is in the reporting currency).
     A rate that is empty, zero or negative is left out and quarantined.
 -#}
-{%- set dated_relation = source('salesforce', 'dated_conversion_rate') -%}
-{%- set currency_type_relation = source('salesforce', 'currency_type') -%}
 with
 
-{% if connector_table_exists(dated_relation) -%}
 rates as (
-    select
-        upper(trim(cast(iso_code as {{ dbt.type_string() }}))) as currency,
-        cast(start_date as date) as start_date,
-        cast(conversion_rate as double) as conversion_rate
-    from {{ dated_relation }}
+    {{ salesforce_conversion_rates() }}
 ),
-{%- elif connector_table_exists(currency_type_relation) -%}
-rates as (
-    select
-        upper(trim(cast(iso_code as {{ dbt.type_string() }}))) as currency,
-        cast('{{ var("earliest_date") }}' as date) as start_date,
-        cast(conversion_rate as double) as conversion_rate
-    from {{ currency_type_relation }}
-),
-{%- else -%}
-rates as (
-    select
-        cast(null as {{ dbt.type_string() }}) as currency,
-        cast(null as date) as start_date,
-        cast(null as double) as conversion_rate
-    from (select 1 as one) as no_rates
-    where no_rates.one = 0
-),
-{%- endif %}
 
 monthly as (
     select
-        currency,
+        iso_code as currency,
         cast({{ dbt.date_trunc('month', 'start_date') }} as date) as month,
         conversion_rate,
         row_number() over (
-            partition by currency, cast({{ dbt.date_trunc('month', 'start_date') }} as date)
+            partition by iso_code, cast({{ dbt.date_trunc('month', 'start_date') }} as date)
             order by start_date desc
         ) as latest_first
     from rates

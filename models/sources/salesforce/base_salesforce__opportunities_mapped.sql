@@ -5,7 +5,6 @@
     found one; base_salesforce__quarantined_rows lists the others with the reason.
 -#}
 {%- set opportunity_relation = source('salesforce', 'opportunity') -%}
-{%- set currency_type_relation = source('salesforce', 'currency_type') -%}
 with
 
 opportunity as (
@@ -30,15 +29,9 @@ crm_opportunity_types as (
     where crm_source = 'salesforce'
 ),
 
-{#- the corporate currency: currency_type's is_corporate row, else var reporting_currency -#}
+{# the corporate currency: currency_type's is_corporate row, else var reporting_currency #}
 corporate_currency as (
-    {%- if connector_table_exists(currency_type_relation) %}
-    select max(upper(trim(iso_code))) as currency
-    from {{ currency_type_relation }}
-    where is_corporate
-    {%- else %}
-    select cast(null as {{ dbt.type_string() }}) as currency
-    {%- endif %}
+    {{ salesforce_corporate_currency() }}
 ),
 
 account_billing_customers as (
@@ -49,7 +42,7 @@ account_billing_customers as (
         min(customer_id) as first_customer_id,
         max(customer_id) as last_customer_id
     from account_customers
-    group by crm_account_id
+    group by 1
 ),
 
 owners as (
@@ -67,11 +60,15 @@ opportunities as (
         cast(stage_name as {{ dbt.type_string() }}) as stage_name,
         coalesce(is_closed, false) as is_closed,
         coalesce(is_won, false) as is_won,
-        cast({{ connector_column(opportunity_relation, var('salesforce_expansion_type_field')) }}
-            as {{ dbt.type_string() }}) as crm_expansion_type,
+        cast(
+            {{ connector_column(opportunity_relation, var('salesforce_expansion_type_field')) }}
+            as {{ dbt.type_string() }}
+        ) as crm_expansion_type,
         cast({{ var('salesforce_arr_field') }} as double) as amount,
-        cast({{ connector_column(opportunity_relation, 'currency_iso_code') }}
-            as {{ dbt.type_string() }}) as currency_iso_code,
+        cast(
+            {{ connector_column(opportunity_relation, 'currency_iso_code') }}
+            as {{ dbt.type_string() }}
+        ) as currency_iso_code,
         cast(created_date as date) as created_date,
         cast(close_date as date) as close_date,
         trim(cast(owner_id as {{ dbt.type_string() }})) as owner_id
@@ -79,7 +76,7 @@ opportunities as (
     where not coalesce(is_deleted, false)
 ),
 
-{#- stage: is_closed / is_won decide the closed stages whatever the name, else the seed -#}
+{# stage: is_closed / is_won decide the closed stages whatever the name, else the seed #}
 mapped as (
     select
         opportunities.opportunity_id,

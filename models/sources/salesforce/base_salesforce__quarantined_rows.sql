@@ -4,8 +4,13 @@
     broken rule. source_table is the contract table the row would have gone to, row_key
     the Salesforce id, reason names the Salesforce table, column and value.
 -#}
-{%- set dated_relation = source('salesforce', 'dated_conversion_rate') -%}
-{%- set currency_type_relation = source('salesforce', 'currency_type') -%}
+{%- if var('billing_source') == 'stripe' -%}
+    {%- set no_link = 'no Stripe customer metadata '
+        ~ (var('stripe_crm_account_key') or 'salesforce_account_id')
+        ~ ' and no customer_crosswalk row' -%}
+{%- else -%}
+    {%- set no_link = 'no customer_crosswalk row, and no billing customer has that id' -%}
+{%- endif -%}
 with
 
 opportunities as (
@@ -16,35 +21,9 @@ stage_history as (
     select * from {{ ref('base_salesforce__opportunity_stage_history_mapped') }}
 ),
 
-{% if connector_table_exists(dated_relation) -%}
 rates as (
-    select
-        'dated_conversion_rate' as rate_table,
-        cast(iso_code as {{ dbt.type_string() }}) as iso_code,
-        cast(start_date as date) as start_date,
-        cast(conversion_rate as double) as conversion_rate
-    from {{ dated_relation }}
+    {{ salesforce_conversion_rates() }}
 ),
-{%- elif connector_table_exists(currency_type_relation) -%}
-rates as (
-    select
-        'currency_type' as rate_table,
-        cast(iso_code as {{ dbt.type_string() }}) as iso_code,
-        cast(null as date) as start_date,
-        cast(conversion_rate as double) as conversion_rate
-    from {{ currency_type_relation }}
-),
-{%- else -%}
-rates as (
-    select
-        cast(null as {{ dbt.type_string() }}) as rate_table,
-        cast(null as {{ dbt.type_string() }}) as iso_code,
-        cast(null as date) as start_date,
-        cast(null as double) as conversion_rate
-    from (select 1 as one) as no_rates
-    where no_rates.one = 0
-),
-{%- endif %}
 
 no_billing_customer as (
     select
@@ -53,14 +32,7 @@ no_billing_customer as (
         cast(null as {{ dbt.type_string() }}) as customer_id,
         'salesforce.opportunity ' || opportunity_id || ' account '
         || coalesce(account_id, '(empty)')
-        {%- if var('billing_source') == 'stripe' %}
-        || ' has no billing customer (no Stripe customer metadata '
-        || '{{ var("stripe_crm_account_key") or "salesforce_account_id" }}'
-        || ' and no customer_crosswalk row)' as reason
-        {%- else %}
-        || ' has no billing customer (no customer_crosswalk row, and no billing customer '
-        || 'has that id)' as reason
-        {%- endif %}
+        || ' has no billing customer ({{ no_link }})' as reason
     from opportunities
     where customer_count = 0
 ),
@@ -130,17 +102,30 @@ history_unknown_stage as (
     where stage is null
 ),
 
+rate_rows as (
+    select
+        rate_table,
+        iso_code,
+        conversion_rate,
+        {#- a dated rate is named by currency and start date, a currency_type row by currency -#}
+        case
+            when rate_table = 'dated_conversion_rate'
+                then iso_code || '@' || cast(start_date as {{ dbt.type_string() }})
+            else iso_code
+        end as rate_key
+    from rates
+),
+
 unusable_rates as (
     select
         'fx_rates' as source_table,
-        iso_code || coalesce('@' || cast(start_date as {{ dbt.type_string() }}), '') as row_key,
+        rate_key as row_key,
         cast(null as {{ dbt.type_string() }}) as customer_id,
-        'salesforce.' || rate_table || ' ' || iso_code
-        || coalesce(' ' || cast(start_date as {{ dbt.type_string() }}), '')
+        'salesforce.' || rate_table || ' ' || replace(rate_key, '@', ' ')
         || ' conversion_rate '
         || coalesce(cast(conversion_rate as {{ dbt.type_string() }}), 'empty')
         || ' is not a positive number' as reason
-    from rates
+    from rate_rows
     where conversion_rate is null or conversion_rate <= 0
 ),
 
