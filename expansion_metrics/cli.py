@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -94,7 +94,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             progress=not args.quiet,
         )
         connectors = [f for f in args.format if f != "contract"]
-        written = export(out, connectors, as_of_date=args.end_month) if connectors else {}
+        # the build's as_of_date: the last day of end_month (open invoices due before it
+        # are overdue in Stripe's terms)
+        end = args.end_month
+        as_of = date(end.year + end.month // 12, end.month % 12 + 1, 1) - timedelta(days=1)
+        written = export(out, connectors, as_of_date=as_of) if connectors else {}
     except (ValueError, OSError) as exc:
         print(f"expansion-metrics generate: {exc}", file=sys.stderr)
         return 1

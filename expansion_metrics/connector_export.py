@@ -315,6 +315,8 @@ class _Stripe:
     def _price(self, chain: _Chain, version: _Version, seats_ever: bool) -> str:
         row = version.row
         interval, count = row["billing_interval"], int(row["interval_count"] or "1")
+        if interval == "quarter":  # Stripe has no quarter: every 3 months (same MRR)
+            interval, count = "month", 3 * count
         model, tier = row["pricing_model"], row["plan_tier"]
         fallback = "usage" if model == "usage" else ("seat" if seats_ever else "flat")
         if row["product"] == "analytics" and model == "flat":
