@@ -172,14 +172,17 @@ def stripe_set() -> Stripe:
 
     # 1. Zero-decimal currency: 12,000 JPY a month is 12000 yen (not 120), flat (quantity
     #    1). Customer metadata gives segment, industry, region.
-    s.customer("cus_jp", segment="Enterprise", industry="Software", region="APAC")
+    #    Its Salesforce account 001JP (read with crm_source salesforce) is overruled.
+    s.customer("cus_jp", segment="Enterprise", industry="Software", region="APAC",
+               salesforce_account_id="001JP")  # fmt: skip
     s.price("price_jpy", "prod_platform", 12000, currency="jpy", nickname="Legacy")
     s.subscription("sub_jpy", "cus_jp", "2026-07-01")
     s.lines("sub_jpy", "si_jpy", "price_jpy", "cus_jp", months("2026-01", 6), 12000,
             currency="jpy")  # fmt: skip
 
     # 2. Weekly price, 12.00 USD a week from 2026-06-01; billed up to the current period.
-    s.customer("cus_week")
+    #    No dimensions in its metadata: with crm_source salesforce they come from 001WEEK.
+    s.customer("cus_week", salesforce_account_id="001WEEK")
     s.price("price_week", "prod_platform", 1200, interval="week")
     s.subscription("sub_week", "cus_week", "2026-07-06")
     s.lines("sub_week", "si_week", "price_week", "cus_week", every("2026-06-01", 7, 5), 1200)
@@ -518,8 +521,9 @@ def test_the_marts_see_the_stripe_business(built: Path):
 
 @pytest.fixture(scope="module")
 def legacy(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy with the legacy tables (plan without metadata, subscription, lines' plan_id),
-    the adapter alone run with every discount reducing MRR and the CRM key named."""
+    """A copy with the legacy tables (plan without metadata, subscription, lines' plan_id)
+    and Salesforce accounts; the adapter (and the Salesforce account models it reads) run
+    alone with every discount reducing MRR and crm_source salesforce."""
     database = tmp_path_factory.mktemp("legacy") / "wh.duckdb"
     shutil.copy(built, database)
     with duckdb.connect(str(database)) as con:
@@ -533,10 +537,28 @@ def legacy(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         con.execute("drop table stripe.price")
         con.execute("drop table stripe.subscription_history")
         con.execute("alter table stripe.invoice_line_item rename column price_id to plan_id")
-    done = _dbt(database, "run", "--select", "path:models/sources/stripe", "--vars",
+        # Salesforce's required tables; two accounts with segment, industry and region
+        con.execute("create schema salesforce")
+        con.execute("create table salesforce.account (id varchar, name varchar, "
+                    "is_deleted boolean, segment__c varchar, industry varchar, "
+                    "region__c varchar)")  # fmt: skip
+        con.execute("insert into salesforce.account values "
+                    "('001WEEK', 'Week Ltd', false, 'Mid Market', 'Retail', 'EMEA'), "
+                    "('001JP', 'JP KK', false, 'SMB', 'Other', 'NA')")  # fmt: skip
+        con.execute("create table salesforce.opportunity (id varchar, account_id varchar, "
+                    "type varchar, stage_name varchar, created_date timestamp, "
+                    "close_date date, owner_id varchar, is_won boolean, is_closed boolean, "
+                    "is_deleted boolean, amount double)")  # fmt: skip
+        con.execute("create table salesforce.opportunity_history (id varchar, "
+                    "opportunity_id varchar, stage_name varchar, amount double, "
+                    "close_date date, created_date timestamp, is_deleted boolean)")  # fmt: skip
+        con.execute('create table salesforce."user" (id varchar, name varchar)')
+    adapter = (
+        "path:models/sources/stripe base_salesforce__account_customers base_salesforce__accounts"
+    )
+    done = _dbt(database, "run", "--select", adapter, "--vars",
                 _vars(stripe_using_price=False, stripe_using_subscription_history=False,
-                      discounts_reducing_mrr="all",
-                      stripe_crm_account_key="salesforce_account_id"))  # fmt: skip
+                      discounts_reducing_mrr="all", crm_source="salesforce"))  # fmt: skip
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
     return database
 
@@ -571,10 +593,23 @@ def test_legacy_plan_and_subscription_tables(legacy: Path):
     ]  # fmt: skip
 
 
-def test_crm_link_from_the_metadata_key(legacy: Path):
+def test_crm_link_and_dimensions_from_salesforce(legacy: Path):
+    # crm_source salesforce, stripe_crm_account_key empty: metadata salesforce_account_id
     assert _rows(legacy, "select customer_id, crm_account_id "
                          "from staging.base_stripe__customer_crm_links "
-                         "where crm_account_id is not null") == [("cus_inv", "001INV")]  # fmt: skip
+                         "where crm_account_id is not null order by 1") == [
+        ("cus_inv", "001INV"), ("cus_jp", "001JP"), ("cus_week", "001WEEK"),
+    ]  # fmt: skip
+    # cus_jp's metadata beats its account; cus_week takes 001WEEK's fields; 001INV is no
+    # Salesforce account: nothing to take
+    assert _rows(legacy, "select customer_id, segment, industry, region "
+                         "from staging.base_stripe__customers "
+                         "where customer_id in ('cus_inv', 'cus_jp', 'cus_week') "
+                         "order by 1") == [
+        ("cus_inv", None, None, None),
+        ("cus_jp", "Enterprise", "Software", "APAC"),
+        ("cus_week", "Mid Market", "Retail", "EMEA"),
+    ]  # fmt: skip
 
 
 def test_a_missing_required_table_stops_the_run_naming_it(built: Path, tmp_path: Path):

@@ -76,7 +76,7 @@ final as (
         {{ attributes['segment'] }} as segment,
         {{ attributes['industry'] }} as industry,
         {{ attributes['region'] }} as region,
-        cast(customers.created as date) as created_at
+        cast(cast(customers.created as {{ dbt.type_timestamp() }}) as date) as created_at
     from customers
     {%- if uses_crm %}
     left join linked_accounts
