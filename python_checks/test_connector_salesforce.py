@@ -420,3 +420,47 @@ def test_contract_build_has_no_crm_connector_nodes(project, warehouse_b):
              if line.startswith("{")]  # fmt: skip
     assert not [n for n in names if "salesforce" in n or "hubspot" in n]
     assert "stg_crm__opportunities" in names
+
+
+STRIPE_B = """
+create schema stripe;
+create table stripe.customer (id varchar, name varchar, created timestamp, metadata varchar);
+insert into stripe.customer values
+    ('cus_a', 'A', '2025-01-01', '{"salesforce_account_id": "001A"}'),
+    ('cus_b', 'B', '2025-01-01', '{"salesforce_account_id": "001A"}'),
+    ('cus_c', 'C', '2025-01-01', null);
+"""
+# Tables the Stripe adapter requires (checked when the run starts); none is read here.
+STRIPE_UNREAD = ("subscription_history", "price", "product", "invoice", "invoice_line_item")
+
+
+def test_account_with_several_stripe_customers_is_quarantined(project, warehouse_b):
+    """Run last: rebuilds warehouse B's adapters with billing_source stripe."""
+    run_sql(
+        warehouse_b,
+        STRIPE_B + "".join(f"create table stripe.{t} (id varchar);\n" for t in STRIPE_UNREAD),
+    )
+    done = dbt(
+        project, warehouse_b, "run", "--select", "+base_salesforce__quarantined_rows",
+        variables={"as_of_date": AS_OF, "crm_source": "salesforce", "billing_source": "stripe",
+                   "salesforce_schema": "sf_custom", "salesforce_arr_field": "arr__c"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr
+    # Both cus_a and cus_b carry 001A in their metadata: neither is guessed. The
+    # crosswalk's cus_1 for 001A is not consulted (Stripe metadata comes first).
+    assert query(
+        warehouse_b,
+        "select crm_account_id, customer_id, link from staging.base_salesforce__account_customers "
+        "order by all",
+    ) == [("001A", "cus_a", "stripe_metadata"), ("001A", "cus_b", "stripe_metadata")]
+    assert query(
+        warehouse_b,
+        "select row_key, reason from staging.base_salesforce__quarantined_rows order by all",
+    ) == [
+        ("P1", "salesforce.opportunity P1 account 001A is linked to 2 billing customers by "
+               "stripe_metadata (cus_a ... cus_b): link it to one"),
+        ("P2", "salesforce.opportunity P2 account 001A is linked to 2 billing customers by "
+               "stripe_metadata (cus_a ... cus_b): link it to one"),
+        ("P2", "salesforce.opportunity P2 arr__c (ARR) is empty"),
+    ]  # fmt: skip
+    assert query(warehouse_b, "select * from staging.base_salesforce__opportunities") == []
