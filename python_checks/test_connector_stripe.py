@@ -227,6 +227,17 @@ def stripe_set() -> Stripe:
     s.add("subscription_discount", id="di_forever", coupon_id="co_forever",
           subscription_id="sub_forever", customer_id="cus_forever", start="2026-03-01")  # fmt: skip
 
+    #    A large line under a forever 15% coupon from 2026-06-01: 96437661 cents -
+    #    round(96437661 x 15 / 100 = 14465649.15) = 81972012 -> 819,720.12 (the product
+    #    overflowed decimal(18, 6) once).
+    s.customer("cus_big")
+    s.price("price_big", "prod_platform", 96437661)
+    s.subscription("sub_big", "cus_big", "2026-07-01")
+    s.lines("sub_big", "si_big", "price_big", "cus_big", months("2026-06", 1), 96437661)
+    s.add("coupon", id="co_big", duration="forever", percent_off=15.0)
+    s.add("subscription_discount", id="di_big", coupon_id="co_big", subscription_id="sub_big",
+          customer_id="cus_big", start="2026-06-01")  # fmt: skip
+
     # 8. Repeating 50% coupon for January-March on 80.00 USD a month.
     s.customer("cus_repeat")
     s.price("price_repeat", "prod_platform", 8000)
@@ -391,6 +402,8 @@ def test_items_follow_the_rules_by_hand(built: Path):
         #    new version; before it 100.00
         ("si_forever@2026-01-01", "Platform", None, "flat", 1, 100, "USD", "month", 1,
          "2026-01-01", "2026-03-01"),
+        ("si_big@2026-06-01", "Platform", None, "flat", 1, 819720.12, "USD", "month", 1,
+         "2026-06-01", None),
         # 9. amount_off 1000 cents over 10000 + 20000: 10000 - round(1000 / 3) = 9667 and
         #    20000 - round(2000 / 3) = 19333; price_off_b's metadata says usage
         ("si_off_a@2026-01-01", "Platform", None, "flat", 1, 96.67, "USD", "month", 1,
@@ -487,14 +500,14 @@ def test_customers_from_stripe_with_metadata_dimensions(built: Path):
 # interval_count): jpy 12000 x 0.01 = 120; 6m 600 x 12 / 12 / 6 = 100; cancel 30 (to May
 # 10); forever 100, then 75 from March; repeat 80; off 96.67 + 193.33 = 290; seat 50, 80
 # from March, 120 from May; trial 50 from April; June adds day 1 x 365 / 12 = 30.416667,
-# meta 20 + 40 + 7 + 9 = 76 and week 12 x 52 / 12 = 52.
+# meta 20 + 40 + 7 + 9 = 76, week 12 x 52 / 12 = 52 and big 819720.12.
 MONTH_MRR = {
     "2026-01-01": 120 + 100 + 30 + 100 + 80 + 290 + 50,  # 770
     "2026-02-01": 770,
     "2026-03-01": 770 - 25 + 30,  # 775
     "2026-04-01": 775 + 50,  # 825
     "2026-05-01": 825 - 30 + 40,  # 835
-    "2026-06-01": 835 + 30.416667 + 76 + 52,  # 993.416667
+    "2026-06-01": 835 + 30.416667 + 76 + 52 + 819720.12,  # 820713.536667
 }
 
 
@@ -585,9 +598,9 @@ def test_legacy_plan_and_subscription_tables(legacy: Path):
         ("si_off_b@2026-01-01", "API", None, "flat", 1, 193.33, "USD", "month", 1,
          "2026-01-01", None),
     ]  # fmt: skip
-    # everything else as with price and subscription_history: 18 versions plus the
+    # everything else as with price and subscription_history: 19 versions plus the
     # repeating coupon's split, the same six-month and cancel-at-period-end rows
-    assert len(_items(legacy, "true")) == 19
+    assert len(_items(legacy, "true")) == 20
     assert [r[7:] for r in _items(legacy, "customer_id in ('cus_6m', 'cus_cancel')")] == [
         ("month", 6, "2026-01-15", None), ("month", 1, "2026-01-10", "2026-05-10"),
     ]  # fmt: skip

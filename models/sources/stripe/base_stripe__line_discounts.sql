@@ -94,12 +94,13 @@ per_discount as (
         line_id,
         case
             when percent_off is not null
+                {#- the product exact in decimal (a half is never lost to binary) #}
                 then round(
-                    cast(amount_minor as decimal(18, 6))
-                    * cast(percent_off as decimal(18, 6)) / 100, 0
+                    cast(amount_minor as decimal(38, 0)) * cast(percent_off as decimal(9, 4))
+                    / 100, 0
                 )
             when amount_off_base > 0
-                then round(cast(amount_off * amount_minor / amount_off_base as decimal(18, 6)), 0)
+                then round(amount_off * amount_minor / amount_off_base, 0)
             else 0
         end as discount_minor
     from applied
