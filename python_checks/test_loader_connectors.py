@@ -298,3 +298,35 @@ def test_interval_count_must_be_a_whole_number_of_at_least_one(
     assert (
         f"subscription_items.csv, row 1, column interval_count: '{value}' {message}" in done.stderr
     )
+
+
+def test_generated_connector_tables_load(tmp_path: Path, warehouse: Path):
+    """`generate --format` writes each connector's tables where `load --source` takes them."""
+    out = tmp_path / "set"
+    done = subprocess.run(
+        [sys.executable, "-m", "expansion_metrics.cli", "generate", "--customers", "12",
+         "--months", "6", "--out", str(out), "--format", "contract,stripe,salesforce,hubspot",
+         "--quiet"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (
+        (out / "customer_crosswalk.csv")
+        .read_text()
+        .startswith("billing_customer_id,crm_account_id\n")
+    )
+    for connector in ("stripe", "salesforce", "hubspot"):
+        loaded = run_load("--source", connector, str(out / connector))
+        assert loaded.returncode == 0, loaded.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (customers,) = con.execute("select count(*) from stripe.customer").fetchone()
+    assert customers == 12
+    refused = subprocess.run(
+        [sys.executable, "-m", "expansion_metrics.cli", "generate", "--customers", "1",
+         "--months", "1", "--out", str(tmp_path / "x"), "--format", "stripe,quickbooks"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "formats are a comma-separated list of contract, stripe, salesforce, hubspot" in (
+        refused.stderr
+    )
