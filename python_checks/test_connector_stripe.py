@@ -115,16 +115,18 @@ class Stripe:
         quantity: int = 1,
         currency: str = "usd",
         invoice_status: str = "paid",
+        line_id: str | None = None,
         **extra: object,
     ) -> None:
-        """One invoice (of the given status) and one subscription line per period."""
+        """One invoice (of the given status) and one subscription line per period; the
+        lines' id is `line_id` on every invoice when given (Stripe's sli_ ids repeat)."""
         for start, end in periods:
             invoice = f"in_{sub_id}_{start}"
             if not any(row["id"] == invoice for row in self.rows["invoice"]):
                 self.add("invoice", id=invoice, customer_id=customer_id, subscription_id=sub_id,
                          status=invoice_status, created=start, due_date=start,
                          amount_due=amount, currency=currency, attempt_count=1)  # fmt: skip
-            self.add("invoice_line_item", id=f"il_{item}_{start}", invoice_id=invoice,
+            self.add("invoice_line_item", id=line_id or f"il_{item}_{start}", invoice_id=invoice,
                      subscription_id=sub_id, subscription_item_id=item, price_id=price,
                      type="subscription", proration=False, period_start=start,
                      period_end=end, quantity=quantity, amount=amount, currency=currency,
@@ -221,8 +223,9 @@ def stripe_set() -> Stripe:
     s.customer("cus_forever")
     s.price("price_forever", "prod_platform", 10000)
     s.subscription("sub_forever", "cus_forever", "2026-07-01")
+    #    Its lines have one id on every invoice, as Stripe's subscription lines do.
     s.lines("sub_forever", "si_forever", "price_forever", "cus_forever", months("2026-01", 6),
-            10000)  # fmt: skip
+            10000, line_id="sli_forever")  # fmt: skip
     s.add("coupon", id="co_forever", duration="forever", percent_off=25.0)
     s.add("subscription_discount", id="di_forever", coupon_id="co_forever",
           subscription_id="sub_forever", customer_id="cus_forever", start="2026-03-01")  # fmt: skip

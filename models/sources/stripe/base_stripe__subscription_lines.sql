@@ -24,7 +24,9 @@ subscriptions as (
 subscription_lines as (
     select
         ---------- ids
-        cast(lines.id as {{ dbt.type_string() }}) as line_id,
+        {#- a line id is unique only within its invoice (sli_ ids repeat across invoices) #}
+        cast(lines.invoice_id as {{ dbt.type_string() }}) || '/'
+        || cast(lines.id as {{ dbt.type_string() }}) as line_id,
         cast(lines.invoice_id as {{ dbt.type_string() }}) as invoice_id,
         cast(lines.subscription_id as {{ dbt.type_string() }}) as subscription_id,
         cast(lines.subscription_item_id as {{ dbt.type_string() }}) as stripe_item_id,
