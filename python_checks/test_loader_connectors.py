@@ -330,3 +330,22 @@ def test_generated_connector_tables_load(tmp_path: Path, warehouse: Path):
     assert "formats are a comma-separated list of contract, stripe, salesforce, hubspot" in (
         refused.stderr
     )
+
+
+def test_typed_parquet_exports_load_like_csv(tmp_path: Path, warehouse: Path):
+    """A Parquet export with real timestamp, boolean and integer columns (as Fivetran's
+    warehouse unload writes them) loads to the same values as the CSV."""
+    folder = stripe_folder(tmp_path)
+    (folder / "customer.csv").unlink()
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select 'cus_1' as id, 'Acme' as name, "
+            "timestamp '2025-01-01 21:30:00' as created, '{}' as metadata, "
+            "true as is_deleted) to ? (format parquet)",
+            [str(folder / "customer.parquet")],
+        )
+    done = run_load("--source", "stripe", str(folder))
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        row = con.execute("select created, is_deleted from stripe.customer").fetchone()
+    assert row == (datetime(2025, 1, 1, 21, 30), True)
