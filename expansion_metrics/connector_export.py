@@ -711,6 +711,10 @@ def _hubspot(out: Path, contract: dict[str, list[Row]], accounts: dict[str, _Acc
         UNKNOWN_STAGE_OPPORTUNITY, "legalreview", None, False, f"{first['created_date']}T10:00:00Z",
         f"{first['close_date']}T12:00:00Z", 1000.0, "newbusiness", "", first["currency"],
     ])  # fmt: skip
+    tables["deal"].append([  # deleted: not a record, left out (never quarantined)
+        "deleted-deal-1", "legalreview", None, True, f"{first['created_date']}T10:00:00Z",
+        f"{first['close_date']}T12:00:00Z", 1000.0, "partnership", "", first["currency"],
+    ])  # fmt: skip
     tables["deal_company"].append(
         [UNKNOWN_STAGE_OPPORTUNITY, accounts[first["customer_id"]].hubspot_id]
     )
