@@ -182,6 +182,15 @@ def stripe_set() -> Stripe:
     s.lines("sub_jpy", "si_jpy", "price_jpy", "cus_jp", months("2026-01", 6), 12000,
             currency="jpy")  # fmt: skip
 
+    #    March is billed twice (a second paid invoice of 2026-03-05): it counts once.
+    s.add("invoice", id="in_jpy_again", customer_id="cus_jp", subscription_id="sub_jpy",
+          status="paid", created="2026-03-05", due_date="2026-03-05", amount_due=12000,
+          currency="jpy", attempt_count=1)  # fmt: skip
+    s.add("invoice_line_item", id="il_jpy_again", invoice_id="in_jpy_again",
+          subscription_id="sub_jpy", subscription_item_id="si_jpy", price_id="price_jpy",
+          type="subscription", proration=False, period_start="2026-03-01",
+          period_end="2026-04-01", quantity=1, amount=12000, currency="jpy")  # fmt: skip
+
     # 2. Weekly price, 12.00 USD a week from 2026-06-01; billed up to the current period.
     #    No dimensions in its metadata: with crm_source salesforce they come from 001WEEK.
     s.customer("cus_week", salesforce_account_id="001WEEK")
@@ -296,6 +305,15 @@ def stripe_set() -> Stripe:
                                           ("si_metered", "price_metered", 700, 1),
                                           ("si_tiered", "price_tiered", 900, 3)):  # fmt: skip
         s.lines("sub_meta", item, price, "cus_meta", months("2026-06", 1), amount, quantity)
+
+    # 15. A new billing cycle from 2026-04-15 with 2 seats (20.00 each): the April 1 - May 1
+    #     version ends when the next one starts (April 15), never overlapping it.
+    s.customer("cus_anchor")
+    s.price("price_anchor", "prod_seats", 2000)
+    s.subscription("sub_anchor", "cus_anchor", "2026-07-15")
+    s.lines("sub_anchor", "si_anchor", "price_anchor", "cus_anchor", months("2026-04", 1), 2000)
+    s.lines("sub_anchor", "si_anchor", "price_anchor", "cus_anchor", months("2026-04", 3, 15),
+            4000, 2)  # fmt: skip
 
     # 12. An incomplete subscription never counts.
     s.customer("cus_incomplete")
@@ -422,6 +440,11 @@ def test_items_follow_the_rules_by_hand(built: Path):
         # 3. 60000 cents per 6 months = 600.00, interval_count 6
         ("si_6m@2026-01-15", "Platform", None, "flat", 1, 600, "USD", "month", 6,
          "2026-01-15", None),
+        # 15. cut at the next version's start; quantity 2 on a line of the item -> seat
+        ("si_anchor@2026-04-01", "Seats", None, "seat", 1, 20, "USD", "month", 1,
+         "2026-04-01", "2026-04-15"),
+        ("si_anchor@2026-04-15", "Seats", None, "seat", 2, 40, "USD", "month", 1,
+         "2026-04-15", None),
         ("si_forever@2026-03-01", "Platform", None, "flat", 1, 75, "USD", "month", 1,
          "2026-03-01", None),
         ("si_seat@2026-03-01", "Seats", "starter", "seat", 8, 80, "USD", "month", 1,
@@ -502,15 +525,16 @@ def test_customers_from_stripe_with_metadata_dimensions(built: Path):
 # Month-end MRR in USD, by hand (JPY at 0.01; staging: amount x intervals a year / 12 /
 # interval_count): jpy 12000 x 0.01 = 120; 6m 600 x 12 / 12 / 6 = 100; cancel 30 (to May
 # 10); forever 100, then 75 from March; repeat 80; off 96.67 + 193.33 = 290; seat 50, 80
-# from March, 120 from May; trial 50 from April; June adds day 1 x 365 / 12 = 30.416667,
-# meta 20 + 40 + 7 + 9 = 76, week 12 x 52 / 12 = 52 and big 819720.12.
+# from March, 120 from May; trial 50 and anchor 40 from April; June adds day
+# 1 x 365 / 12 = 30.416667, meta 20 + 40 + 7 + 9 = 76, week 12 x 52 / 12 = 52 and big
+# 819720.12.
 MONTH_MRR = {
     "2026-01-01": 120 + 100 + 30 + 100 + 80 + 290 + 50,  # 770
     "2026-02-01": 770,
     "2026-03-01": 770 - 25 + 30,  # 775
-    "2026-04-01": 775 + 50,  # 825
-    "2026-05-01": 825 - 30 + 40,  # 835
-    "2026-06-01": 835 + 30.416667 + 76 + 52 + 819720.12,  # 820713.536667
+    "2026-04-01": 775 + 50 + 40,  # 865 (anchor: 40, not 20 + 40)
+    "2026-05-01": 865 - 30 + 40,  # 875
+    "2026-06-01": 875 + 30.416667 + 76 + 52 + 819720.12,  # 820753.536667
 }
 
 
@@ -531,8 +555,9 @@ def test_the_marts_see_the_stripe_business(built: Path):
     nrr = _rows(built, "select starting_arr, ending_arr, round(nrr_pct, 4) from marts.mart_nrr "
                        "where dimension = 'all' and window_months = 1 "
                        "and month = '2026-05-01'")  # fmt: skip
-    # April's cohort: 825 x 12 = 9900 ARR; in May 825 - 30 + 40 = 835 -> 10020; 101.2121%
-    assert [(float(s), float(e), p) for s, e, p in nrr] == [(9900.0, 10020.0, 101.2121)]
+    # April's cohort: 865 x 12 = 10380 ARR; in May 865 - 30 + 40 = 875 -> 10500;
+    # 10500 / 10380 = 101.1561%
+    assert [(float(s), float(e), p) for s, e, p in nrr] == [(10380.0, 10500.0, 101.1561)]
 
 
 @pytest.fixture(scope="module")
@@ -601,9 +626,9 @@ def test_legacy_plan_and_subscription_tables(legacy: Path):
         ("si_off_b@2026-01-01", "API", None, "flat", 1, 193.33, "USD", "month", 1,
          "2026-01-01", None),
     ]  # fmt: skip
-    # everything else as with price and subscription_history: 19 versions plus the
+    # everything else as with price and subscription_history: 21 versions plus the
     # repeating coupon's split, the same six-month and cancel-at-period-end rows
-    assert len(_items(legacy, "true")) == 20
+    assert len(_items(legacy, "true")) == 22
     assert [r[7:] for r in _items(legacy, "customer_id in ('cus_6m', 'cus_cancel')")] == [
         ("month", 6, "2026-01-15", None), ("month", 1, "2026-01-10", "2026-05-10"),
     ]  # fmt: skip

@@ -4,7 +4,8 @@
     period_start = the previous line's period_end) with the same price, quantity and
     net amount. valid_to is the last line's period_end, cut at the subscription's
     ended_at, and open (null) for the item's last version while the subscription has
-    not ended and is billed up to its current period end.
+    not ended and is billed up to its current period end; never past the start of the
+    item's next version (a period restarted early, e.g. a new billing cycle anchor).
 -#}
 with
 
@@ -91,16 +92,22 @@ final as (
         net_amount_minor,
         max_item_quantity,
         cast(first_period_start_at as date) as valid_from,
-        case
-            when ended_at is not null
-                then least(cast(last_period_end_at as date), cast(ended_at as date))
-            {#- the item's last version, billed up to the current period: still active -#}
-            when
-                version_number = max(version_number) over (partition by stripe_item_id)
-                and last_period_end_at >= current_period_end_at
-                then null
-            else cast(last_period_end_at as date)
-        end as valid_to
+        {#- a version never runs past the start of the item's next one (least skips nulls) #}
+        least(
+            case
+                when ended_at is not null
+                    then least(cast(last_period_end_at as date), cast(ended_at as date))
+                {#- the item's last version, billed up to the current period: still active #}
+                when
+                    version_number = max(version_number) over (partition by stripe_item_id)
+                    and last_period_end_at >= current_period_end_at
+                    then null
+                else cast(last_period_end_at as date)
+            end,
+            lead(cast(first_period_start_at as date)) over (
+                partition by stripe_item_id order by version_number
+            )
+        ) as valid_to
     from versions
 )
 

@@ -2,8 +2,9 @@
     The invoice lines that make subscription item history (rules 1 and 2 of
     _stripe__models.yml): non-proration subscription lines of invoices that are not
     draft or void, of subscriptions whose current status is not incomplete or
-    incomplete_expired, leaving out trial lines (period_start before trial_end). Amounts
-    stay in the currency's minor units.
+    incomplete_expired, leaving out trial lines (period_start before trial_end); a period
+    of an item billed on several invoices counts once (the latest invoice's line).
+    Amounts stay in the currency's minor units.
 -#}
 {%- set price_column = 'price_id' if var('stripe_using_price') else 'plan_id' %}
 
@@ -41,7 +42,8 @@ subscription_lines as (
 
         ---------- timestamps
         cast(lines.period_start as {{ dbt.type_timestamp() }}) as period_start_at,
-        cast(lines.period_end as {{ dbt.type_timestamp() }}) as period_end_at
+        cast(lines.period_end as {{ dbt.type_timestamp() }}) as period_end_at,
+        cast(invoices.created as {{ dbt.type_timestamp() }}) as invoice_created_at
     from lines
     inner join invoices
         on
@@ -70,6 +72,38 @@ counted as (
             subscriptions.trial_end_at is null
             or subscription_lines.period_start_at >= subscriptions.trial_end_at
         )
+),
+
+ranked as (
+    {#- one line per item and period start: a period billed twice counts once, as the
+        latest invoice bills it #}
+    select
+        *,
+        row_number() over (
+            partition by stripe_item_id, period_start_at
+            order by invoice_created_at desc, line_id desc
+        ) as period_rank
+    from counted
+),
+
+final as (
+    select
+        line_id,
+        invoice_id,
+        subscription_id,
+        stripe_item_id,
+        price_id,
+        currency,
+        quantity,
+        amount_minor,
+        period_start_at,
+        period_end_at,
+        invoice_created_at,
+        customer_id,
+        ended_at,
+        current_period_end_at
+    from ranked
+    where period_rank = 1
 )
 
-select * from counted
+select * from final
