@@ -16,10 +16,19 @@
     {%- set key = var('stripe_' ~ attribute ~ '_key') %}
     {%- set from_metadata = ("nullif(trim(" ~ json_text(metadata, key) ~ "), '')") if key
         else 'null' %}
-    {%- set from_crm = ('linked_accounts.' ~ attribute) if uses_crm else 'null' %}
-    {%- do attributes.update({attribute: 'cast(coalesce(' ~ from_metadata ~ ', ' ~ from_crm
-        ~ ') as ' ~ dbt.type_string() ~ ')'}) %}
+    {%- do attributes.update({attribute: 'cast(coalesce(' ~ from_metadata ~ ', linked_accounts.'
+        ~ attribute ~ ') as ' ~ dbt.type_string() ~ ')'}) %}
 {%- endfor %}
+
+{#- the CRM's accounts and their billing customers; empty relations without a CRM -#}
+{%- set string = dbt.type_string() %}
+{%- set account_customers_sql = ('select * from ' ~ ref('base_' ~ crm ~ '__account_customers'))
+    if uses_crm else ('select cast(null as ' ~ string ~ ') as crm_account_id, cast(null as '
+    ~ string ~ ') as customer_id where 1 = 0') %}
+{%- set crm_accounts_sql = ('select * from ' ~ ref('base_' ~ crm ~ '__accounts'))
+    if uses_crm else ('select cast(null as ' ~ string ~ ') as crm_account_id, cast(null as '
+    ~ string ~ ') as segment, cast(null as ' ~ string ~ ') as industry, cast(null as '
+    ~ string ~ ') as region where 1 = 0') %}
 
 with
 
@@ -27,18 +36,16 @@ customers as (
     select * from {{ source('stripe', 'customer') }}
 ),
 
-{%- if uses_crm %}
-
 crm_links as (
     select * from {{ ref('base_stripe__customer_crm_links') }}
 ),
 
 account_customers as (
-    select * from {{ ref('base_' ~ crm ~ '__account_customers') }}
+    {{ account_customers_sql }}
 ),
 
 crm_accounts as (
-    select * from {{ ref('base_' ~ crm ~ '__accounts') }}
+    {{ crm_accounts_sql }}
 ),
 
 ranked_accounts as (
@@ -67,8 +74,6 @@ linked_accounts as (
     where account_rank = 1
 ),
 
-{%- endif %}
-
 final as (
     select
         cast(customers.id as {{ dbt.type_string() }}) as customer_id,
@@ -78,10 +83,8 @@ final as (
         {{ attributes['region'] }} as region,
         cast(cast(customers.created as {{ dbt.type_timestamp() }}) as date) as created_at
     from customers
-    {%- if uses_crm %}
     left join linked_accounts
         on cast(customers.id as {{ dbt.type_string() }}) = linked_accounts.customer_id
-    {%- endif %}
 )
 
 select * from final
