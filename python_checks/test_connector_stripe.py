@@ -665,3 +665,14 @@ def test_a_missing_required_table_stops_the_run_naming_it(built: Path, tmp_path:
     assert "table invoice_line_item is missing from wh.stripe" in output
     assert "billing_source is 'stripe'" in output and "stripe_schema" in output
     assert warehouse_fingerprint(database) == before  # marts unchanged
+
+
+def test_a_contract_build_has_no_stripe_source_or_model(tmp_path: Path):
+    """billing_source contract (the default): the stripe source and the adapter's models
+    are disabled, so a contract user's manifest and docs do not change."""
+    done = _dbt(tmp_path / "wh.duckdb", "ls", "--resource-type", "source", "--resource-type",
+                "model", "--output", "name", "-q")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    names = done.stdout.split()
+    assert "stg_billing__subscription_items" in names  # the listing is complete
+    assert [name for name in names if "stripe" in name] == []
