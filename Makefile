@@ -12,7 +12,8 @@ EXPANSION_METRICS_DB ?= $(CURDIR)/data/expansion_metrics.duckdb
 DEMO_AS_OF_DATE := 2026-10-31
 export EXPANSION_METRICS_DB
 
-.PHONY: demo test setup lint build-demo pytest lock lock-spark spark-check clean
+.PHONY: demo test setup lint build-demo pytest lock lock-spark spark-check clean \
+	system-packages
 
 setup: $(STAMP)
 	@mkdir -p data
@@ -36,7 +37,8 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check expansion_metrics python_checks spark
 	$(BIN)/ruff format --check expansion_metrics python_checks spark
-	EXPANSION_METRICS_DB=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint models tests macros analyses
+	EXPANSION_METRICS_DB=$(CURDIR)/data/lint.duckdb DBT_TARGET_PATH=$(CURDIR)/data/lint/target \
+		DBT_LOG_PATH=$(CURDIR)/data/lint/logs $(BIN)/sqlfluff lint models tests macros analyses
 
 build-demo: setup
 	$(BIN)/expansion-metrics load seeds/demo
@@ -44,15 +46,36 @@ build-demo: setup
 	$(BIN)/dbt docs generate --vars '{as_of_date: $(DEMO_AS_OF_DATE)}' --quiet
 	DBT_PROFILES_DIR=. $(BIN)/mf validate-configs
 
-# Two workers, one test file each at a time; the longest files are named first so they
-# start at once on different workers instead of queueing behind each other.
-LONGEST_CHECKS := python_checks/test_refresh_faults.py python_checks/test_refresh.py \
-	python_checks/test_incremental.py
+# Two workers, one test file each at a time, handed out in the order named here: the
+# longest files first (--no-loadscope-reorder: by default xdist reorders files by their
+# number of tests, which sent the one-test refresh-fault and incremental checks last,
+# running alone). A worker whose file has at most two tests left is handed the next file
+# at once, so the many-test test_refresh goes first and the one-test files follow it.
+LONGEST_CHECKS := python_checks/test_refresh.py python_checks/test_refresh_faults.py \
+	python_checks/test_incremental.py python_checks/test_calendar.py \
+	python_checks/test_configuration.py python_checks/test_hardening.py \
+	python_checks/test_properties.py
 pytest: setup
-	$(BIN)/pytest -n 2 --dist loadfile $(LONGEST_CHECKS) \
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder $(LONGEST_CHECKS) \
 		$(filter-out $(LONGEST_CHECKS),$(sort $(wildcard python_checks/test_*.py)))
 
-test: lint build-demo spark-check pytest
+# Lint, the DuckDB build of the demo and the downloads (.venv-spark, and Java and Chromium
+# with apt when missing) run side by side (lint keeps its own dbt target folder); the Spark
+# check then compares Spark's marts with that DuckDB build instead of building it again.
+test: setup
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint build-demo \
+		$(SPARK_VENV)/.installed system-packages
+	$(MAKE) --no-print-directory spark-check SPARK_REFERENCE=$(EXPANSION_METRICS_DB)
+	$(MAKE) --no-print-directory pytest
+
+# Java 17 for the Spark check and Chromium for the dashboard's browser check, in one apt
+# run, when missing (root only, never fatal: spark-check and the browser check still
+# install what is missing themselves, as before).
+system-packages:
+	@command -v java >/dev/null && command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		$$(command -v java >/dev/null || echo openjdk-17-jre-headless) \
+		$$(command -v chromium >/dev/null || echo chromium) || echo "apt-get failed: see spark-check, test_dashboard"; }
 
 # The same project on Apache Spark (dbt-spark, local PySpark session), every mart compared
 # with the DuckDB build of the demo. Its own virtual environment; Java 17 from apt if missing.
@@ -66,19 +89,26 @@ $(SPARK_VENV)/.installed: constraints-spark.txt
 		'dbt-spark[session]==1.11.0' 'pyspark==4.3.0' 'dbt-core==1.11.16'
 	touch $@
 
+# SPARK_REFERENCE: a DuckDB warehouse of the demo already built with the default vars and
+# as_of_date $(DEMO_AS_OF_DATE) (make test passes build-demo's); unset, it is built here.
+SPARK_REFERENCE ?=
+REFERENCE := $(or $(SPARK_REFERENCE),$(SPARK_DIR)/reference.duckdb)
+
 spark-check: setup $(SPARK_VENV)/.installed
 	command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
 	rm -rf $(SPARK_DIR) && mkdir -p $(SPARK_DIR)/tmp $(SPARK_DIR)/parquet
-	EXPANSION_METRICS_DB=$(SPARK_DIR)/reference.duckdb $(BIN)/expansion-metrics load seeds/demo
-	EXPANSION_METRICS_DB=$(SPARK_DIR)/reference.duckdb DBT_TARGET_PATH=$(SPARK_DIR)/duckdb_target \
+ifeq ($(SPARK_REFERENCE),)
+	EXPANSION_METRICS_DB=$(REFERENCE) $(BIN)/expansion-metrics load seeds/demo
+	EXPANSION_METRICS_DB=$(REFERENCE) DBT_TARGET_PATH=$(SPARK_DIR)/duckdb_target \
 		$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
-	$(BIN)/python spark/export_raw.py $(SPARK_DIR)/reference.duckdb $(SPARK_DIR)/parquet
+endif
+	$(BIN)/python spark/export_raw.py $(REFERENCE) $(SPARK_DIR)/parquet
 	$(SPARK_ENV) $(SPARK_VENV)/bin/python spark/load_raw.py $(SPARK_DIR)/parquet
 	$(SPARK_ENV) $(SPARK_VENV)/bin/dbt build --project-dir . --profiles-dir . \
 		--target-path $(SPARK_DIR)/target --log-path $(SPARK_DIR)/logs \
 		--vars '{as_of_date: $(DEMO_AS_OF_DATE)}'
 	$(SPARK_ENV) $(SPARK_VENV)/bin/python spark/export_marts.py $(SPARK_DIR)/marts
-	$(BIN)/python spark/compare_marts.py $(SPARK_DIR)/reference.duckdb $(SPARK_DIR)/marts
+	$(BIN)/python spark/compare_marts.py $(REFERENCE) $(SPARK_DIR)/marts
 
 # Regenerate the lock after changing a pin in pyproject.toml.
 lock: setup

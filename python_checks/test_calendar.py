@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import warehouse_fingerprint, write_table
+from conftest import WITHOUT_UNIT_TESTS, warehouse_fingerprint, write_table
 
 from expansion_metrics.settings import PROJECT_DIR
 
@@ -33,7 +33,7 @@ MRR = {"2026-01-01": 100, "2026-02-01": 100, "2026-03-01": 150, "2026-04-01": 15
 
 
 def _cli(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "EXPANSION_METRICS_DB": str(database)}
+    env = {**os.environ, **WITHOUT_UNIT_TESTS, "EXPANSION_METRICS_DB": str(database)}
     return subprocess.run(
         [sys.executable, "-m", "expansion_metrics.cli", *args],
         env=env, capture_output=True, text=True, check=False,

@@ -26,12 +26,23 @@ from expansion_metrics.settings import PROJECT_DIR
 # Safe configuration
 
 
+NAME = 'O\'Brien; drop table raw.customers; -- <b>"x"</b>'
+SEGMENT = "smb'; --"
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from test_pipeline_worked_examples import raw_files
-
-    root = tmp_path_factory.mktemp("hardening")
-    return build_warehouse(raw_files(root / "raw"), root / "wh.duckdb", "2026-02-15")
+    """One built warehouse for this part: its names carry quotes, SQL and angle brackets
+    (read back by the data check), and the malformed vars must leave it byte-identical."""
+    raw = tmp_path_factory.mktemp("hardening") / "raw"
+    write_table(raw, "customers", [{"customer_id": "c1", "customer_name": NAME,
+                                    "segment": SEGMENT}])  # fmt: skip
+    write_table(raw, "subscription_items", [
+        {"subscription_item_id": "i1", "customer_id": "c1", "product": "p'; --",
+         "pricing_model": "flat", "amount": 100, "currency": "USD", "billing_interval": "month",
+         "valid_from": "2026-01-01"},
+    ])  # fmt: skip
+    return build_warehouse(raw, raw.parent / "wh.duckdb", "2026-03-31")
 
 
 MALICIOUS_VARS = {
@@ -66,22 +77,11 @@ def test_malformed_var_stops_the_build_and_executes_nothing(case: str, built: Pa
     assert warehouse_fingerprint(built) == before
 
 
-def test_quotes_and_angle_brackets_in_data_flow_through_unchanged(tmp_path: Path):
+def test_quotes_and_angle_brackets_in_data_flow_through_unchanged(built: Path):
     """Names from the data never become SQL: they reach the marts exactly as written."""
-    name = 'O\'Brien; drop table raw.customers; -- <b>"x"</b>'
-    segment = "smb'; --"
-    raw = tmp_path / "raw"
-    write_table(raw, "customers", [{"customer_id": "c1", "customer_name": name,
-                                    "segment": segment}])  # fmt: skip
-    write_table(raw, "subscription_items", [
-        {"subscription_item_id": "i1", "customer_id": "c1", "product": "p'; --",
-         "pricing_model": "flat", "amount": 100, "currency": "USD", "billing_interval": "month",
-         "valid_from": "2026-01-01"},
-    ])  # fmt: skip
-    database = build_warehouse(raw, tmp_path / "wh.duckdb", "2026-03-31")
-    with duckdb.connect(str(database), read_only=True) as con:
+    with duckdb.connect(str(built), read_only=True) as con:
         assert con.execute("select customer_name from marts.mart_customer_health").fetchone() == (
-            name,
+            NAME,
         )
         segments = con.execute(
             "select distinct dimension_value from marts.mart_nrr where dimension = 'segment'"

@@ -6,7 +6,8 @@ the same raw data, and the months the MRR and health chains recomputed from must
 ones the definitions give (computed here from the raw files, not read from the project):
 
 1. September: the demo without October's items and fx rates, as of 2026-09-30 (first
-   build: every month, both chains).
+   build: every month, both chains; it is the full build of that data, so it is not
+   compared with a second one).
 2. October arrives (its items, not yet its fx rates) together with an add-on item
    back-dated to 2025-06-12: both chains recompute from June 2025, not from the start.
 3. October's fx rates arrive: every non-USD item's constant-currency MRR moves, so both
@@ -165,13 +166,16 @@ def steps(
 def test_incremental_refresh_equals_full_build(steps, tmp_path: Path):
     incremental = tmp_path / "incremental.duckdb"
     recomputed_from = []
-    for name, raw, as_of_date, mrr_from, health_from in steps:
+    for step, (name, raw, as_of_date, mrr_from, health_from) in enumerate(steps):
         build_warehouse(raw, incremental, as_of_date)
-        full = build_warehouse(raw, tmp_path / f"full_{name.replace(' ', '_')}.duckdb", as_of_date)
-
         got_windows = windows(incremental)
         recomputed_from.append(got_windows)
         assert got_windows[:2] == (mrr_from, health_from), (name, got_windows)
+        if step == 0:
+            # The first build of a new warehouse is itself the full build of its raw data
+            # (both chains from 1900-01-01, asserted above): nothing to compare it with.
+            continue
+        full = build_warehouse(raw, tmp_path / f"full_{name.replace(' ', '_')}.duckdb", as_of_date)
 
         got, want = contents(incremental), contents(full)
         assert set(got) == set(want)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import warehouse_fingerprint, write_table
+from conftest import WITHOUT_UNIT_TESTS, warehouse_fingerprint, write_table
 from test_pipeline_worked_examples import raw_files
 
 from expansion_metrics import cli
@@ -34,7 +34,8 @@ def refresh(
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "expansion_metrics.cli", "refresh", "--as-of-date", AS_OF, *args],
-        env={**os.environ, "EXPANSION_METRICS_DB": str(database), **(env or {})},
+        env={**os.environ, **WITHOUT_UNIT_TESTS, "EXPANSION_METRICS_DB": str(database),
+             **(env or {})},
         capture_output=True, text=True, check=False,
     )  # fmt: skip
 
@@ -43,7 +44,7 @@ def start_refresh(database: Path, *args: str) -> subprocess.Popen[str]:
     """A refresh in its own process group (as a scheduler starts it)."""
     return subprocess.Popen(
         [sys.executable, "-m", "expansion_metrics.cli", "refresh", "--as-of-date", AS_OF, *args],
-        env={**os.environ, "EXPANSION_METRICS_DB": str(database)},
+        env={**os.environ, **WITHOUT_UNIT_TESTS, "EXPANSION_METRICS_DB": str(database)},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
 

@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import SUMMARY, warehouse_fingerprint
+from conftest import SUMMARY, WITHOUT_UNIT_TESTS, warehouse_fingerprint
 from test_pipeline_worked_examples import raw_files
 from test_refresh import (
     AS_OF,
@@ -90,7 +90,8 @@ def start(published: Path, data: Path, hook: Path | None) -> subprocess.Popen[st
     return subprocess.Popen(
         [sys.executable, "-m", "expansion_metrics.cli", "refresh", "--as-of-date", AS_OF,
          "--raw", str(data)],
-        env={**os.environ, "EXPANSION_METRICS_DB": str(published), "PYTHONPATH": path},
+        env={**os.environ, **WITHOUT_UNIT_TESTS, "EXPANSION_METRICS_DB": str(published),
+             "PYTHONPATH": path},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
 
