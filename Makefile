@@ -12,7 +12,8 @@ EXPANSION_METRICS_DB ?= $(CURDIR)/data/expansion_metrics.duckdb
 DEMO_AS_OF_DATE := 2026-10-31
 export EXPANSION_METRICS_DB
 
-.PHONY: demo test setup lint build-demo pytest lock lock-spark spark-check clean \
+.PHONY: demo test setup lint build-demo pytest lock lock-spark spark-check spark-check-connectors \
+	clean \
 	system-packages
 
 setup: $(STAMP)
@@ -39,6 +40,13 @@ lint: setup
 	$(BIN)/ruff format --check expansion_metrics python_checks spark
 	EXPANSION_METRICS_DB=$(CURDIR)/data/lint.duckdb DBT_TARGET_PATH=$(CURDIR)/data/lint/target \
 		DBT_LOG_PATH=$(CURDIR)/data/lint/logs $(BIN)/sqlfluff lint models tests macros analyses
+	@# The connector adapters are disabled unless selected: linted again with them selected.
+	EXPANSION_METRICS_DB=$(CURDIR)/data/lint.duckdb DBT_TARGET_PATH=$(CURDIR)/data/lint/target \
+		DBT_LOG_PATH=$(CURDIR)/data/lint/logs $(BIN)/sqlfluff lint models/sources/stripe \
+		models/sources/salesforce --config models/sources/sqlfluff_stripe_salesforce.cfg
+	EXPANSION_METRICS_DB=$(CURDIR)/data/lint.duckdb DBT_TARGET_PATH=$(CURDIR)/data/lint/target \
+		DBT_LOG_PATH=$(CURDIR)/data/lint/logs $(BIN)/sqlfluff lint models/sources/hubspot \
+		--config models/sources/sqlfluff_hubspot.cfg
 
 build-demo: setup
 	$(BIN)/expansion-metrics load seeds/demo
@@ -52,7 +60,8 @@ build-demo: setup
 # running alone). A worker whose file has at most two tests left is handed the next file
 # at once, so the many-test test_refresh goes first and the one-test files follow it.
 LONGEST_CHECKS := python_checks/test_refresh.py python_checks/test_refresh_faults.py \
-	python_checks/test_incremental.py python_checks/test_calendar.py \
+	python_checks/test_incremental.py python_checks/test_connector_equivalence.py \
+	python_checks/test_calendar.py \
 	python_checks/test_configuration.py python_checks/test_hardening.py \
 	python_checks/test_properties.py
 pytest: setup
@@ -109,6 +118,42 @@ endif
 		--vars '{as_of_date: $(DEMO_AS_OF_DATE)}'
 	$(SPARK_ENV) $(SPARK_VENV)/bin/python spark/export_marts.py $(SPARK_DIR)/marts
 	$(BIN)/python spark/compare_marts.py $(REFERENCE) $(SPARK_DIR)/marts
+	$(MAKE) --no-print-directory spark-check-connectors
+
+# The Stripe + Salesforce connector path on Spark: a generated business as Fivetran's
+# tables (plus the contract tables no connector gives), built on DuckDB with every test
+# and on Spark (models and seeds; the data tests ran on DuckDB), every mart compared. The
+# project is copied so the generated customer_crosswalk seed can sit in it.
+CONNECTORS_DIR := $(CURDIR)/data/spark-connectors
+CONNECTORS_VARS := {billing_source: stripe, crm_source: salesforce, as_of_date: $(DEMO_AS_OF_DATE)}
+CONNECTORS_ENV := EXPANSION_METRICS_DB=$(CONNECTORS_DIR)/reference.duckdb \
+	EXPANSION_METRICS_TEMP_DIR=$(CONNECTORS_DIR)/tmp
+CONNECTORS_SPARK_ENV := EXPANSION_METRICS_SPARK_DIR=$(CONNECTORS_DIR)/spark EXPANSION_METRICS_TARGET=spark
+
+spark-check-connectors: setup $(SPARK_VENV)/.installed
+	rm -rf $(CONNECTORS_DIR) && mkdir -p $(CONNECTORS_DIR)/raw $(CONNECTORS_DIR)/spark/tmp
+	$(BIN)/expansion-metrics generate --customers 60 --months 24 --end-month 2026-10 --quiet \
+		--format stripe,salesforce --out $(CONNECTORS_DIR)/generated
+	cd $(CONNECTORS_DIR)/generated && cp expansion_targets.csv account_events.csv \
+		nps_responses.csv product_usage.csv support_tickets.csv $(CONNECTORS_DIR)/raw/
+	$(CONNECTORS_ENV) $(BIN)/expansion-metrics load $(CONNECTORS_DIR)/raw
+	$(CONNECTORS_ENV) $(BIN)/expansion-metrics load --source stripe $(CONNECTORS_DIR)/generated/stripe
+	$(CONNECTORS_ENV) $(BIN)/expansion-metrics load --source salesforce \
+		$(CONNECTORS_DIR)/generated/salesforce
+	mkdir -p $(CONNECTORS_DIR)/project
+	cp -r dbt_project.yml profiles.yml models macros seeds tests analyses $(CONNECTORS_DIR)/project/
+	cp $(CONNECTORS_DIR)/generated/customer_crosswalk.csv $(CONNECTORS_DIR)/project/seeds/reference/
+	cd $(CONNECTORS_DIR)/project && $(CONNECTORS_ENV) $(CURDIR)/$(BIN)/dbt build --profiles-dir . \
+		--target-path $(CONNECTORS_DIR)/duckdb_target --log-path $(CONNECTORS_DIR)/logs \
+		--vars '$(CONNECTORS_VARS)' --quiet
+	$(BIN)/python spark/export_raw.py $(CONNECTORS_DIR)/reference.duckdb $(CONNECTORS_DIR)/parquet
+	$(CONNECTORS_SPARK_ENV) $(SPARK_VENV)/bin/python spark/load_raw.py $(CONNECTORS_DIR)/parquet
+	cd $(CONNECTORS_DIR)/project && $(CONNECTORS_SPARK_ENV) $(CURDIR)/$(SPARK_VENV)/bin/dbt build \
+		--profiles-dir . --target-path $(CONNECTORS_DIR)/spark_target \
+		--log-path $(CONNECTORS_DIR)/spark_logs --exclude resource_type:test resource_type:unit_test \
+		--vars '$(CONNECTORS_VARS)'
+	$(CONNECTORS_SPARK_ENV) $(SPARK_VENV)/bin/python spark/export_marts.py $(CONNECTORS_DIR)/marts
+	$(BIN)/python spark/compare_marts.py $(CONNECTORS_DIR)/reference.duckdb $(CONNECTORS_DIR)/marts
 
 # Regenerate the lock after changing a pin in pyproject.toml.
 lock: setup
