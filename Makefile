@@ -65,17 +65,19 @@ LONGEST_CHECKS := python_checks/test_refresh.py python_checks/test_refresh_fault
 	python_checks/test_configuration.py python_checks/test_hardening.py \
 	python_checks/test_properties.py
 pytest: setup
-	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder $(LONGEST_CHECKS) \
+	EXPANSION_METRICS_DB=$(CURDIR)/data/pytest.duckdb $(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder $(LONGEST_CHECKS) \
 		$(filter-out $(LONGEST_CHECKS),$(sort $(wildcard python_checks/test_*.py)))
 
 # Lint, the DuckDB build of the demo and the downloads (.venv-spark, and Java and Chromium
-# with apt when missing) run side by side (lint keeps its own dbt target folder); the Spark
-# check then compares Spark's marts with that DuckDB build instead of building it again.
+# with apt when missing) run side by side (lint keeps its own dbt target folder); then the
+# Spark check, which compares Spark's marts with a copy of that DuckDB build instead of
+# building it again, runs beside pytest (Spark's time is mostly JVM latency, not CPU;
+# pytest's checks write only their own temporary warehouses).
 test: setup
 	$(MAKE) --no-print-directory -j3 --output-sync=target lint build-demo \
 		$(SPARK_VENV)/.installed system-packages
-	$(MAKE) --no-print-directory spark-check SPARK_REFERENCE=$(EXPANSION_METRICS_DB)
-	$(MAKE) --no-print-directory pytest
+	$(MAKE) --no-print-directory -j2 --output-sync=target spark-check pytest \
+		SPARK_REFERENCE=$(EXPANSION_METRICS_DB)
 
 # Java 17 for the Spark check and Chromium for the dashboard's browser check, in one apt
 # run, when missing (root only, never fatal: spark-check and the browser check still
@@ -99,9 +101,10 @@ $(SPARK_VENV)/.installed: constraints-spark.txt
 	touch $@
 
 # SPARK_REFERENCE: a DuckDB warehouse of the demo already built with the default vars and
-# as_of_date $(DEMO_AS_OF_DATE) (make test passes build-demo's); unset, it is built here.
+# as_of_date $(DEMO_AS_OF_DATE) (make test passes build-demo's), copied here; unset, the
+# reference is built here.
 SPARK_REFERENCE ?=
-REFERENCE := $(or $(SPARK_REFERENCE),$(SPARK_DIR)/reference.duckdb)
+REFERENCE := $(SPARK_DIR)/reference.duckdb
 
 spark-check: setup $(SPARK_VENV)/.installed
 	command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
@@ -110,6 +113,8 @@ ifeq ($(SPARK_REFERENCE),)
 	EXPANSION_METRICS_DB=$(REFERENCE) $(BIN)/expansion-metrics load seeds/demo
 	EXPANSION_METRICS_DB=$(REFERENCE) DBT_TARGET_PATH=$(SPARK_DIR)/duckdb_target \
 		$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
+else
+	cp $(SPARK_REFERENCE) $(REFERENCE)
 endif
 	$(BIN)/python spark/export_raw.py $(REFERENCE) $(SPARK_DIR)/parquet
 	$(SPARK_ENV) $(SPARK_VENV)/bin/python spark/load_raw.py $(SPARK_DIR)/parquet
