@@ -176,9 +176,20 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from expansion_metrics.bench import run
+    from expansion_metrics.bench import run, run_playbook
 
     sizes = [int(n) for n in args.sizes.split(",")]
+    project = Path(args.playbook_project).resolve() if args.playbook_project else None
+    if project is not None and not args.playbook_shape:
+        print("expansion-metrics bench: --playbook-project needs --playbook-shape", file=sys.stderr)
+        return 2
+    if project is not None and not (project / "load.py").is_file():
+        print(f"expansion-metrics bench: {project} has no load.py (see docs/benchmarks.md)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if args.playbook_shape:
+        compared = run_playbook(sizes, args.months, project)
+        return 0 if all(r.ours_ok and r.playbook_ok is not False for r in compared) else 1
     results = run(sizes, args.months)
     return 0 if all(r.build_ok for r in results) else 1
 
@@ -269,6 +280,20 @@ def parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="benchmark load and build at growing sizes")
     bench.add_argument("--sizes", default="10000,100000,1000000", help="customers per run")
     bench.add_argument("--months", type=_positive, default=36)
+    bench.add_argument(
+        "--playbook-shape",
+        action="store_true",
+        help="instead: equal input against dbt Labs' mrr-playbook. Generates (cached in "
+        "data/bench/) N customers of subscription periods shaped like the playbook's, as its "
+        "CSV and as raw contract files, and times this project's load + dbt build on them",
+    )
+    bench.add_argument(
+        "--playbook-project",
+        metavar="PATH",
+        help="with --playbook-shape: a DuckDB port of the playbook (a dbt project with its "
+        "profiles.yml and a load.py that loads the CSV into $PLAYBOOK_DB); times its load + "
+        "dbt build in the same run and records both in docs/benchmarks.md and .json",
+    )
     bench.set_defaults(run=_cmd_bench)
     return root
 
