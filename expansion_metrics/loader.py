@@ -34,6 +34,18 @@ MAX_SHOWN_CHARS = 80  # a value longer than this is cut in messages
 # so no header of the file can collide with it.
 _ROW = "_em_row"
 LOAD_LOG = "_load_log"  # raw.<this>: one row per table written by a load, with its time
+# The date of a row that decides the first month its addition or removal can change, per
+# raw table feeding the incremental models (the refresh window models read the log). A
+# table without one (customers) records how many existing rows were edited or removed.
+CHANGE_DATES = {
+    "subscription_items": "least(valid_from, coalesce(valid_to, valid_from))",
+    "fx_rates": "month",
+    "product_usage": "usage_date",
+    "support_tickets": "created_at",
+    "invoices": "due_date",
+    "nps_responses": "responded_at",
+    "account_events": "event_date",
+}
 
 DEFAULT_EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2999, 12, 31)
@@ -723,6 +735,7 @@ def _replace_tables(
     loaded: dict[str, int] = {}
     created: list[str] = []
     dropped: list[str] = []
+    changes: dict[str, Changes] = {}
     try:
         con.execute("begin transaction")
         con.execute(f"create schema if not exists {_quote(schema)}")
@@ -735,6 +748,8 @@ def _replace_tables(
         for table in tables:
             name = f"{_quote(schema)}.{_quote(table.name)}"
             if table.name in selects:
+                if schema == "raw":
+                    changes[table.name] = _changes(con, table, selects[table.name], existing)
                 con.execute(f"create or replace table {name} as {selects[table.name]}")
                 count = con.execute(f"select count(*) from {name}").fetchone()
                 loaded[table.name] = count[0] if count else 0
@@ -753,18 +768,99 @@ def _replace_tables(
                             f"{SQL_TYPES[column.kind]}"
                         )
         if schema == "raw":
-            # When each raw table was last written: dbt source freshness reads this log.
-            con.execute(
-                f"create table if not exists raw.{LOAD_LOG} "
-                "(table_name varchar, loaded_at timestamptz, loaded_rows bigint)"
-            )
-            for table_name in [*loaded, *created]:
-                con.execute(
-                    f"insert into raw.{LOAD_LOG} values (?, current_timestamp, ?)",
-                    [table_name, loaded.get(table_name, 0)],
-                )
+            _log_loads(con, loaded, created, changes)
         con.execute("commit")
     except duckdb.Error as exc:
         con.execute("rollback")
         raise LoadError(f"the load failed and was rolled back, nothing was written: {exc}") from exc
     return LoadResult(loaded, created, schema=schema, dropped=dropped)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """How a load changed one raw table: rows added and rows removed against the table it
+    replaces (an edited row is one of each), and the earliest CHANGE_DATES date among them.
+    A table that did not exist, or had other columns, counts all its rows as changed."""
+
+    added_rows: int
+    removed_rows: int
+    first_changed_date: date | None
+
+
+def _changes(
+    con: duckdb.DuckDBPyConnection, table: Table, select: str, existing: dict[str, set[str]]
+) -> Changes:
+    columns = ", ".join(_quote(c) for c in table.column_names)
+    date_sql = CHANGE_DATES.get(table.name, "cast(null as date)")
+    if existing.get(table.name) != set(table.column_names):
+        old = f"select {columns} from ({select}) where false"
+        removed_all = 0 if table.name not in existing else 1
+    else:
+        old = f"select {columns} from raw.{_quote(table.name)}"
+        removed_all = 0
+    if table.name == "customers":
+        # New customer ids only: an edited customer is a removed row (every month).
+        con.execute(
+            "create or replace temp table __added_customers as "
+            f"select customer_id from ({select}) except select customer_id from ({old})"
+        )
+    row = con.execute(
+        f"""
+        with
+        new_rows as (select {columns} from ({select})),
+        old_rows as ({old}),
+        added as (select * from new_rows except all select * from old_rows),
+        removed as (select * from old_rows except all select * from new_rows)
+        select
+            (select count(*) from added),
+            (select count(*) from removed),
+            (
+                select min({date_sql})
+                from (select * from added union all select * from removed)
+            )
+        """
+    ).fetchone()
+    assert row is not None
+    added, removed, first = row
+    # Older columns: every old row counts as removed (the window recomputes every month).
+    return Changes(added, max(removed, removed_all), first)
+
+
+def _log_loads(
+    con: duckdb.DuckDBPyConnection,
+    loaded: dict[str, int],
+    created: list[str],
+    changes: dict[str, Changes],
+) -> None:
+    """Append one row per table written to raw._load_log: when (dbt source freshness reads
+    it) and what changed (the incremental models' refresh windows read it). A new
+    customer id can make items count that were quarantined for lacking it, so the
+    customers' change date is the earliest date of the new customers' items."""
+    con.execute(
+        f"create table if not exists raw.{LOAD_LOG} "
+        "(table_name varchar, loaded_at timestamptz, loaded_rows bigint)"
+    )
+    for column, kind in (
+        ("added_rows", "bigint"),
+        ("removed_rows", "bigint"),
+        ("first_changed_date", "date"),
+    ):
+        con.execute(f"alter table raw.{LOAD_LOG} add column if not exists {column} {kind}")
+    for table_name in [*loaded, *created]:
+        change = changes.get(table_name, Changes(0, 0, None))
+        first = change.first_changed_date
+        if table_name == "customers" and change.added_rows:
+            found = con.execute(
+                f"""
+                select min({CHANGE_DATES["subscription_items"]})
+                from raw.subscription_items
+                where customer_id in (select customer_id from __added_customers)
+                """
+            ).fetchone()
+            first = found[0] if found else None
+        con.execute(
+            f"insert into raw.{LOAD_LOG} "
+            "(table_name, loaded_at, loaded_rows, added_rows, removed_rows, first_changed_date) "
+            "values (?, current_timestamp, ?, ?, ?, ?)",
+            [table_name, loaded.get(table_name, 0), change.added_rows, change.removed_rows, first],
+        )

@@ -47,6 +47,18 @@
             ~ var('reporting_currency') ~ "'") -%}
     {%- endif -%}
 
+    {#- fx_rate_policy: fixed takes its rates on or before fx_rate_date, a real date -#}
+    {%- if var('fx_rate_policy') not in ['latest', 'fixed'] -%}
+        {%- do problems.append("fx_rate_policy must be one of latest, fixed, got '"
+            ~ var('fx_rate_policy') ~ "'") -%}
+    {%- elif var('fx_rate_policy') == 'fixed' and not is_real_date(var('fx_rate_date') | string) -%}
+        {%- do problems.append("fx_rate_policy fixed needs fx_rate_date, a real date like "
+            ~ "2026-01-01 (the rates on or before it count), got '" ~ var('fx_rate_date') ~ "'") -%}
+    {%- elif var('fx_rate_date') and not is_real_date(var('fx_rate_date') | string) -%}
+        {%- do problems.append("fx_rate_date must be a real date like 2026-01-01, got '"
+            ~ var('fx_rate_date') ~ "'") -%}
+    {%- endif -%}
+
     {%- if var('include_usage_in_mrr') not in [true, false] -%}
         {%- do problems.append("include_usage_in_mrr must be true or false, got '"
             ~ var('include_usage_in_mrr') ~ "'") -%}
@@ -156,7 +168,8 @@
 -#}
 {% macro known_var_names() %}
     {{ return([
-        'as_of_date', 'earliest_date', 'reporting_currency', 'include_usage_in_mrr',
+        'as_of_date', 'earliest_date', 'reporting_currency', 'fx_rate_policy', 'fx_rate_date',
+        'include_usage_in_mrr',
         'nrr_world_class_pct', 'nrr_strong_pct', 'nrr_needs_improvement_pct',
         'fiscal_year_start_month', 'coverage_healthy_ratio', 'coverage_alert_ratio',
         'conversion_lookback_months',

@@ -36,6 +36,8 @@ CHANGED: dict[str, object] = {
     "as_of_date": AS_OF,
     "earliest_date": "2001-01-01",
     "reporting_currency": "EUR",
+    "fx_rate_policy": "fixed",
+    "fx_rate_date": "2026-01-01",
     "include_usage_in_mrr": False,
     "nrr_world_class_pct": 130,
     "nrr_strong_pct": 105,

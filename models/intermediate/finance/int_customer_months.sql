@@ -2,14 +2,15 @@
     Customer MRR at the end of each month (sum over products), where it is above 0.
     Incremental: a refresh recomputes only the months from int_mrr_refresh_window on.
 -#}
-{%- set first_month = recompute_from('mrr') %}
+{%- set recompute_from = '(select recompute_from_month from '
+    ~ ref('int_mrr_refresh_window') ~ ')' %}
 
 with
 
 customer_product_months as (
     select * from {{ ref('int_customer_product_months') }}
-    {%- if first_month is not none %}
-        where month >= {{ first_month }}
+    {%- if is_incremental() %}
+        where month >= {{ recompute_from }}
     {%- endif %}
 ),
 

@@ -4,22 +4,22 @@
     the product's MRR split by the pricing model of its items.
     Incremental: a refresh recomputes only the months from int_mrr_refresh_window on.
 -#}
--- depends_on: {{ ref('int_mrr_refresh_window') }}
-{%- set first_month = recompute_from('mrr') %}
+{%- set recompute_from = '(select recompute_from_month from '
+    ~ ref('int_mrr_refresh_window') ~ ')' %}
 
 with
 
 countable_items as (
     select * from {{ ref('int_countable_subscription_items') }}
-    {%- if first_month is not none %}
-        where valid_to is null or valid_to > {{ first_month }}
+    {%- if is_incremental() %}
+        where valid_to is null or valid_to > {{ recompute_from }}
     {%- endif %}
 ),
 
 calendar_months as (
     select * from {{ ref('int_calendar_months') }}
-    {%- if first_month is not none %}
-        where month >= {{ first_month }}
+    {%- if is_incremental() %}
+        where month >= {{ recompute_from }}
     {%- endif %}
 ),
 

@@ -4,14 +4,15 @@
     does with unscored measures). No component at all: no score, status unknown.
     Incremental: a refresh recomputes only the months from int_health_refresh_window on.
 -#}
-{%- set first_month = recompute_from('health') %}
+{%- set recompute_from = '(select recompute_from_month from '
+    ~ ref('int_health_refresh_window') ~ ')' %}
 {%- set components = ['usage', 'support', 'payments', 'relationship', 'renewal'] %}
 with
 
 signals as (
     select * from {{ ref('int_customer_health_signals') }}
-    {%- if first_month is not none %}
-        where month >= {{ first_month }}
+    {%- if is_incremental() %}
+        where month >= {{ recompute_from }}
     {%- endif %}
 ),
 

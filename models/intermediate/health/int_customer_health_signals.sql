@@ -3,8 +3,8 @@
     (inclusive) and are set by vars: "the last 30 days" is D-29 .. D.
     Incremental: a refresh recomputes only the months from int_health_refresh_window on.
 -#}
--- depends_on: {{ ref('int_health_refresh_window') }}
-{%- set first_month = recompute_from('health') %}
+{%- set recompute_from = '(select recompute_from_month from '
+    ~ ref('int_health_refresh_window') ~ ')' %}
 {%- set recent = var('health_usage_recent_days') | int %}
 {%- set baseline = var('health_usage_baseline_days') | int %}
 {%- set support_recent = var('health_support_recent_days') | int %}
@@ -14,8 +14,8 @@ with
 
 evaluations as (
     select * from {{ ref('int_health_evaluations') }}
-    {%- if first_month is not none %}
-        where month >= {{ first_month }}
+    {%- if is_incremental() %}
+        where month >= {{ recompute_from }}
     {%- endif %}
 ),
 

@@ -4,7 +4,8 @@
     Incremental: a refresh recomputes only the months from int_mrr_refresh_window on,
     reading the month before for starting MRR.
 -#}
-{%- set first_month = recompute_from('mrr') %}
+{%- set recompute_from = '(select recompute_from_month from '
+    ~ ref('int_mrr_refresh_window') ~ ')' %}
 
 with
 
@@ -14,22 +15,22 @@ customers as (
 
 reporting_months as (
     select * from {{ ref('int_reporting_months') }}
-    {%- if first_month is not none %}
-        where month >= {{ first_month }}
+    {%- if is_incremental() %}
+        where month >= {{ recompute_from }}
     {%- endif %}
 ),
 
 customer_months as (
     select * from {{ ref('int_customer_months') }}
-    {%- if first_month is not none %}
-        where next_month >= {{ first_month }}
+    {%- if is_incremental() %}
+        where next_month >= {{ recompute_from }}
     {%- endif %}
 ),
 
 customer_product_months as (
     select * from {{ ref('int_customer_product_months') }}
-    {%- if first_month is not none %}
-        where next_month >= {{ first_month }}
+    {%- if is_incremental() %}
+        where next_month >= {{ recompute_from }}
     {%- endif %}
 ),
 
