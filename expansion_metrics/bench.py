@@ -32,6 +32,9 @@ BENCH_DIR = settings.PROJECT_DIR / "data" / "bench"
 RESULTS_JSON = settings.PROJECT_DIR / "docs" / "benchmarks.json"
 RESULTS_MD = settings.PROJECT_DIR / "docs" / "benchmarks.md"
 AS_OF_DATE = "2026-10-31"
+# Every build of the benchmark converts at fixed rates (fx_rate_policy): a month's new fx
+# rates then restate nothing, and the incremental build after them stays incremental.
+FIXED_RATES = ["--var", "fx_rate_policy=fixed", "--var", "fx_rate_date=2026-01-01"]
 TARGET = BENCH_DIR / "target"  # dbt artefacts of the benchmark builds, apart from target/
 
 
@@ -56,6 +59,9 @@ class SizeResult:
     incremental_window: str = ""
     incremental_fx_seconds: float | None = None
     incremental_fx_window: str = ""
+    # Every mart after the two incremental builds equals the full build's (doubles to 6
+    # decimals: DuckDB sums them in parallel), row for row.
+    incremental_equals_full: bool | None = None
     load_peak_rss_mb: float | None = None
 
 
@@ -136,15 +142,56 @@ def _incremental(raw: Path, database: Path) -> tuple[float, str, float, str]:
         "".join([rates[0], *(r for r in rates[1:] if f",{last_month}," not in r)])
     )
     _run(["load", str(earlier)], database)
-    _run(["build", "--as-of-date", previous_day], database)
-    month_seconds, _, _ = _run(["build", "--as-of-date", AS_OF_DATE], database)
+    _run(["build", "--as-of-date", previous_day, *FIXED_RATES], database)
+    month_seconds, _, _ = _run(["build", "--as-of-date", AS_OF_DATE, *FIXED_RATES], database)
     month_window = _window(database)
     with_rates = BENCH_DIR / "fx_with_last_month"
     with_rates.mkdir(exist_ok=True)
     (with_rates / "fx_rates.csv").write_text("".join(rates))
     _run(["load", str(with_rates)], database)
-    fx_seconds, _, _ = _run(["build", "--as-of-date", AS_OF_DATE], database)
+    fx_seconds, _, _ = _run(["build", "--as-of-date", AS_OF_DATE, *FIXED_RATES], database)
     return round(month_seconds, 2), month_window, round(fx_seconds, 2), _window(database)
+
+
+def _copy_marts(database: Path, copy: Path) -> None:
+    copy.unlink(missing_ok=True)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(f"attach '{database}' as built (read_only)")
+        for (table,) in con.execute(
+            "select table_name from duckdb_tables() "
+            "where database_name = 'built' and schema_name = 'marts'"
+        ).fetchall():
+            con.execute(f'create table "{table}" as select * from built.marts."{table}"')
+
+
+def _same_marts(database: Path, copy: Path) -> bool:
+    """Every mart of `database` equals its copy in `copy`, row for row (doubles rounded)."""
+    with duckdb.connect(str(copy)) as con:
+        con.execute(f"attach '{database}' as built (read_only)")
+        tables = [t for (t,) in con.execute("select table_name from duckdb_tables() "
+                                           "where database_name = 'built' "
+                                           "and schema_name = 'marts'").fetchall()]  # fmt: skip
+        for table in tables:
+            columns = con.execute(
+                "select column_name, data_type from duckdb_columns() where database_name = "
+                "'built' and schema_name = 'marts' and table_name = ? order by column_index",
+                [table],
+            ).fetchall()
+            shown = ", ".join(
+                f'round("{c}", 6)' if kind == "DOUBLE" else f'"{c}"' for c, kind in columns
+            )
+            differing = con.execute(
+                f"""select count(*) from (
+                    (select {shown} from "{table}" except all
+                     select {shown} from built.marts."{table}")
+                    union all
+                    (select {shown} from built.marts."{table}" except all
+                     select {shown} from "{table}"))"""
+            ).fetchone()
+            if differing is None or differing[0] != 0:
+                print(f"{table}: {differing} rows differ from the full build", file=sys.stderr)
+                return False
+        return bool(tables)
 
 
 def bench_size(customers: int, months: int) -> SizeResult:
@@ -152,7 +199,9 @@ def bench_size(customers: int, months: int) -> SizeResult:
     database = BENCH_DIR / f"warehouse_{customers}_{months}.duckdb"
     database.unlink(missing_ok=True)
     load_seconds, load_peak_mb, _ = _run(["load", str(raw)], database)
-    build_seconds, peak_mb, code = _run(["build", "--as-of-date", AS_OF_DATE], database)
+    build_seconds, peak_mb, code = _run(
+        ["build", "--as-of-date", AS_OF_DATE, *FIXED_RATES], database
+    )
     models, tests, slowest = _timings()
     with duckdb.connect(str(database), read_only=True) as con:
         raw_rows = sum(
@@ -171,9 +220,12 @@ def bench_size(customers: int, months: int) -> SizeResult:
     )  # fmt: skip
     result.load_peak_rss_mb = round(load_peak_mb, 1)
     if code == 0:
+        full_marts = BENCH_DIR / f"full_marts_{customers}_{months}.duckdb"
+        _copy_marts(database, full_marts)
         incremental = _incremental(raw, database)
         result.incremental_seconds, result.incremental_window = incremental[:2]
         result.incremental_fx_seconds, result.incremental_fx_window = incremental[2:]
+        result.incremental_equals_full = _same_marts(database, full_marts)
     print(json.dumps(asdict(result)), flush=True)
     return result
 
@@ -208,6 +260,10 @@ def _replace_marked(text: str, marker: str, block: str) -> str:
     return head + f"{marker}\n{block}\n{marker}" + tail
 
 
+def _yes_no(value: bool | None) -> str:
+    return "n/a" if value is None else "yes" if value else "NO"
+
+
 def write_results(results: list[SizeResult]) -> None:
     machine = _machine()
     exponent = _exponent(results)
@@ -218,8 +274,9 @@ def write_results(results: list[SizeResult]) -> None:
     lines = [
         "| customers | months | raw rows | load s | build s (all models + tests) | models s | "
         "tests s | peak RSS MB | fct_mrr_movements rows | slowest models (s) | "
-        "incremental s: one more month | incremental s: its fx rates too |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "incremental s: one more month | incremental s: its fx rates too | "
+        "incremental marts = full |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         slowest = ", ".join(f"{name} {s}" for name, s in r.slowest_models)
@@ -228,7 +285,8 @@ def write_results(results: list[SizeResult]) -> None:
             f"{r.build_seconds}{'' if r.build_ok else ' (failed)'} | {r.models_seconds} | "
             f"{r.tests_seconds} | {r.build_peak_rss_mb:,.0f} | {r.fct_mrr_movements_rows:,} | "
             f"{slowest} | {r.incremental_seconds} ({r.incremental_window}) | "
-            f"{r.incremental_fx_seconds} ({r.incremental_fx_window}) |"
+            f"{r.incremental_fx_seconds} ({r.incremental_fx_window}) | "
+            f"{_yes_no(r.incremental_equals_full)} |"
         )
     text = RESULTS_MD.read_text() if RESULTS_MD.exists() else "# Benchmarks\n"
     marker = "<!-- results -->"

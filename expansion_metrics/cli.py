@@ -29,6 +29,21 @@ def _iso_date(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-10-31") from None
 
 
+def _var(text: str) -> tuple[str, object]:
+    """NAME=VALUE of `build --var`: the value read as YAML, as dbt reads --vars."""
+    import yaml
+
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE, e.g. fx_rate_policy=fixed")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError:
+        parsed = value
+    # A date stays text: the vars take dates as 'YYYY-MM-DD' strings.
+    return name.strip(), parsed.isoformat() if isinstance(parsed, date) else parsed
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -115,7 +130,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     database = settings.database_path()
     if os.environ.get(LOCK_HELD_ENV) == str(database):  # a refresh's own build of its candidate
-        return 0 if build(args.as_of_date, args.select, args.earliest_date) else 1
+        return 0 if build(args.as_of_date, args.select, args.earliest_date, dict(args.var)) else 1
     # The refresh's lock: a build never writes a file a refresh is about to publish over.
     try:
         database.parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +148,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         )
         return 1
     try:
-        return 0 if build(args.as_of_date, args.select, args.earliest_date) else 1
+        return 0 if build(args.as_of_date, args.select, args.earliest_date, dict(args.var)) else 1
     finally:
         os.close(lock)
 
@@ -250,6 +265,14 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--select", help="dbt node selection")
     build.add_argument(
         "--earliest-date", type=_iso_date, help="the earliest_date var (default 2000-01-01)"
+    )
+    build.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        type=_var,
+        metavar="NAME=VALUE",
+        help="set a var of dbt_project.yml (value read as YAML), e.g. fx_rate_policy=fixed",
     )
     build.set_defaults(run=_cmd_build)
 

@@ -37,14 +37,19 @@ def run_dbt(args: list[str], variables: dict[str, Any] | None = None) -> bool:
 
 
 def build(
-    as_of_date: str | None = None, select: str | None = None, earliest_date: str | None = None
+    as_of_date: str | None = None,
+    select: str | None = None,
+    earliest_date: str | None = None,
+    other_vars: dict[str, Any] | None = None,
 ) -> bool:
     """`dbt build` (seeds, models, unit and data tests) for an optional as_of_date and
-    earliest_date (the vars of the same names)."""
+    earliest_date (the vars of the same names) and any other vars."""
     args = ["build"]
     if select:
         args += ["--select", select]
-    variables = {"as_of_date": as_of_date} if as_of_date else {}
+    variables: dict[str, Any] = dict(other_vars or {})
+    if as_of_date:
+        variables["as_of_date"] = as_of_date
     if earliest_date:
         variables["earliest_date"] = earliest_date
     return run_dbt(args, variables or None)
