@@ -49,17 +49,20 @@
     select
         max(refreshed.last_month) as last_month,
         max(refreshed.next_month) as next_month,
+        max(refreshed.as_of_date) as as_of_date,
         max(refreshed.loaded_through) as loaded_through,
         max(refreshed.refresh_vars) as refresh_vars
     from (
         {%- if exists %}
-            select * from {{ log }}
+            select last_month, next_month, as_of_date, loaded_through, refresh_vars
+            from {{ log }}
             order by refreshed_at desc
             limit 1
         {%- else %}
             select
                 cast(null as date) as last_month,
                 cast(null as date) as next_month,
+                cast(null as date) as as_of_date,
                 cast(null as {{ dbt.type_timestamp() }}) as loaded_through,
                 cast(null as {{ dbt.type_string() }}) as refresh_vars
         {%- endif %}

@@ -195,7 +195,8 @@ def test_a_run_that_leaves_out_a_chain_model_records_no_refresh(tmp_path: Path):
     """The completed-refresh record is what the windows count loads from: a run that did
     not rebuild every chain model must not write it, or the loads it skipped would never
     be recomputed. And as_of_date moved back deletes the months after it (the
-    recompute_window strategy), so the result still equals a full build."""
+    recompute_window strategy), moved forward recomputes the last month's health, so the
+    result still equals a full build."""
     tickets = read("support_tickets")
     customer = tickets[0]["customer_id"]
     late = {**tickets[0], "ticket_id": "LATE-TICKET-2", "customer_id": customer,
@@ -228,6 +229,19 @@ def test_a_run_that_leaves_out_a_chain_model_records_no_refresh(tmp_path: Path):
     full_september = build_warehouse(with_late_ticket, tmp_path / "full_sep.duckdb",
                                      "2026-09-30")  # fmt: skip
     assert_same(contents(incremental), contents(full_september), "as_of_date moved back")
+
+    # And forward again: September's evaluations lose is_current (the one on as_of_date),
+    # so health recomputes from September at the latest; and under fx_rate_policy latest
+    # the new as_of_date takes October's fx rates, restating every non-USD item.
+    build_warehouse(with_late_ticket, incremental, "2026-10-31")
+    known = {c["customer_id"] for c in read("customers")}
+    non_usd = [i for i in read("subscription_items")
+               if i["currency"] != "USD" and i["customer_id"] in known]  # fmt: skip
+    mrr_from = min(month_of(i["valid_from"]) for i in non_usd)
+    health_from = min(m for i in non_usd if (m := first_counted_month(i)) is not None)
+    assert windows(incremental) == (mrr_from, min(health_from, date(2026, 9, 1)),
+                                    "fx rates changed")  # fmt: skip
+    assert_same(contents(incremental), contents(full), "as_of_date moved forward")
 
 
 def run(command: list[str], env: dict[str, str]) -> None:

@@ -44,6 +44,7 @@ final as (
         loads.loaded_through,
         calendar.last_month,
         calendar.next_month,
+        {{ as_of_date() }} as as_of_date,
         cast('{{ refresh_vars() }}' as {{ dbt.type_string() }}) as refresh_vars
     from loads
     cross join calendar

@@ -22,6 +22,10 @@ calendar_months as (
     select * from {{ ref('int_calendar_months') }}
 ),
 
+fx_rates as (
+    select * from {{ ref('stg_billing__fx_rates') }}
+),
+
 previous_refresh as (
     {{ previous_refresh() }}
 ),
@@ -67,6 +71,17 @@ pending_changes as (
     from pending_loads
 ),
 
+rate_date_moves as (
+    {#- Under fx_rate_policy latest a moved as_of_date takes the rates dated in between. -#}
+    select count(*) as moved_rates
+    from fx_rates
+    cross join previous_refresh
+    where
+        '{{ var("fx_rate_policy") }}' = 'latest'
+        and fx_rates.rate_month > previous_refresh.as_of_date
+        and fx_rates.rate_month <= {{ as_of_date() }}
+),
+
 fx_items as (
     {#- A rate change moves customer MRR from the first month end such an item is active. -#}
     select
@@ -99,12 +114,13 @@ changes as (
                 cast('9999-12-01' as date)
             ),
             case
-                when pending_changes.fx_rate_changes > 0
+                when pending_changes.fx_rate_changes + rate_date_moves.moved_rates > 0
                     then coalesce(fx_items.first_counted_month, cast('9999-12-01' as date))
                 else cast('9999-12-01' as date)
             end
         ) as changed_from
     from pending_changes
+    cross join rate_date_moves
     cross join fx_items
 ),
 
@@ -113,6 +129,7 @@ final as (
         case
             when
                 previous_refresh.last_month is null
+                or {{ 'true' if flags.FULL_REFRESH else 'false' }}
                 or '{{ target.type }}' != 'duckdb'
                 or previous_refresh.refresh_vars != '{{ refresh_vars() }}'
                 or '{{ var("billing_source") }}' != 'contract'
@@ -120,13 +137,16 @@ final as (
                 or calendar.last_month < previous_refresh.last_month
                 or changes.undated_changes > 0
                 then cast('1900-01-01' as date)
-            when calendar.last_month > previous_refresh.last_month
-                then least(changes.changed_from, previous_refresh.next_month)
+            {#- The last month's evaluations hold one on as_of_date (is_current). -#}
+            when previous_refresh.as_of_date != {{ as_of_date() }}
+                then least(changes.changed_from, previous_refresh.last_month)
             else changes.changed_from
         end as recompute_from_month,
         case
             when previous_refresh.last_month is null
                 then 'no completed refresh: every month'
+            when {{ 'true' if flags.FULL_REFRESH else 'false' }}
+                then 'full refresh: every month'
             when '{{ target.type }}' != 'duckdb'
                 then 'not on DuckDB: every month'
             when previous_refresh.refresh_vars != '{{ refresh_vars() }}'
@@ -141,8 +161,8 @@ final as (
                 then 'undated rows changed: every month'
             when changes.changed_from < cast('9999-12-01' as date)
                 then 'inputs changed'
-            when calendar.last_month > previous_refresh.last_month
-                then 'new months only'
+            when previous_refresh.as_of_date != {{ as_of_date() }}
+                then 'as_of_date moved forward: from the last month built'
             else 'nothing changed'
         end as reason
     from previous_refresh

@@ -22,6 +22,10 @@ calendar_months as (
     select * from {{ ref('int_calendar_months') }}
 ),
 
+fx_rates as (
+    select * from {{ ref('stg_billing__fx_rates') }}
+),
+
 previous_refresh as (
     {{ previous_refresh() }}
 ),
@@ -57,6 +61,17 @@ pending_changes as (
     from pending_loads
 ),
 
+rate_date_moves as (
+    {#- Under fx_rate_policy latest a moved as_of_date takes the rates dated in between. -#}
+    select count(*) as moved_rates
+    from fx_rates
+    cross join previous_refresh
+    where
+        '{{ var("fx_rate_policy") }}' = 'latest'
+        and fx_rates.rate_month > previous_refresh.as_of_date
+        and fx_rates.rate_month <= {{ as_of_date() }}
+),
+
 fx_items as (
     {#- Items whose constant-currency MRR a rate change can move. -#}
     select min(subscription_items.valid_from) as first_valid_from
@@ -78,10 +93,11 @@ changes as (
         cast({{ dbt.date_trunc('month', 'pending_changes.customers_added_from') }} as date)
             as customers_added_from,
         case
-            when pending_changes.fx_rate_changes > 0
+            when pending_changes.fx_rate_changes + rate_date_moves.moved_rates > 0
                 then cast({{ dbt.date_trunc('month', 'fx_items.first_valid_from') }} as date)
         end as fx_from
     from pending_changes
+    cross join rate_date_moves
     cross join fx_items
 ),
 
@@ -90,6 +106,7 @@ final as (
         case
             when
                 previous_refresh.last_month is null
+                or {{ 'true' if flags.FULL_REFRESH else 'false' }}
                 or '{{ target.type }}' != 'duckdb'
                 or previous_refresh.refresh_vars != '{{ refresh_vars() }}'
                 or '{{ var("billing_source") }}' != 'contract'
@@ -106,6 +123,8 @@ final as (
         case
             when previous_refresh.last_month is null
                 then 'no completed refresh: every month'
+            when {{ 'true' if flags.FULL_REFRESH else 'false' }}
+                then 'full refresh: every month'
             when '{{ target.type }}' != 'duckdb'
                 then 'not on DuckDB: every month'
             when previous_refresh.refresh_vars != '{{ refresh_vars() }}'
