@@ -1,0 +1,98 @@
+"""Incremental refresh around the completed-refresh record and a moved as_of_date.
+
+Beside test_incremental.py (five loads): a run that did not rebuild every chain model
+records no refresh, so the loads it skipped are recomputed by the next one; as_of_date
+moved back deletes the later months; moved forward recomputes the last month's health
+and, under fx_rate_policy latest, the items the new rates restate. Each step's marts
+must equal a fresh full build of the same raw data.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from conftest import WITHOUT_UNIT_TESTS, build_warehouse
+from test_incremental import (
+    DEMO,
+    contents,
+    first_counted_month,
+    month_of,
+    raw_folder,
+    read,
+    same_row,
+    windows,
+)
+
+
+def test_a_run_that_leaves_out_a_chain_model_records_no_refresh(tmp_path: Path):
+    """The completed-refresh record is what the windows count loads from: a run that did
+    not rebuild every chain model must not write it, or the loads it skipped would never
+    be recomputed. And as_of_date moved back deletes the months after it (the
+    recompute_window strategy), moved forward recomputes the last month's health, so the
+    result still equals a full build."""
+    tickets = read("support_tickets")
+    customer = tickets[0]["customer_id"]
+    late = {**tickets[0], "ticket_id": "LATE-TICKET-2", "customer_id": customer,
+            "created_at": "2026-02-14", "priority": "urgent", "status": "open"}  # fmt: skip
+    with_late_ticket = raw_folder(tmp_path, "late", support_tickets=[*tickets, late])
+    incremental = build_warehouse(DEMO, tmp_path / "incremental.duckdb", "2026-10-31")
+
+    def refreshes() -> int:
+        with duckdb.connect(str(incremental), read_only=True) as con:
+            found = con.execute("select count(*) from intermediate.int_completed_refreshes")
+            return found.fetchone()[0]  # type: ignore[index]
+
+    assert refreshes() == 1
+    env = {**os.environ, **WITHOUT_UNIT_TESTS, "EXPANSION_METRICS_DB": str(incremental)}
+    run(["load", str(with_late_ticket)], env)
+    # A run selecting the record and a window but not the chain models records nothing.
+    run(["build", "--as-of-date", "2026-10-31",
+         "--select", "int_health_refresh_window int_completed_refreshes"], env)  # fmt: skip
+    assert refreshes() == 1, "a run that rebuilt no chain model recorded a refresh"
+    # So the next full run still recomputes the health history from the ticket's month.
+    build_warehouse(with_late_ticket, incremental, "2026-10-31")
+    assert refreshes() == 2
+    assert windows(incremental)[1] == date(2026, 2, 1), "the skipped load was not recomputed"
+    full = build_warehouse(with_late_ticket, tmp_path / "full.duckdb", "2026-10-31")
+    assert_same(contents(incremental), contents(full), "after a partial run")
+
+    # as_of_date moves back a month: every month recomputed, October's rows deleted.
+    build_warehouse(with_late_ticket, incremental, "2026-09-30")
+    assert windows(incremental)[2] == "as_of_date moved back: every month"
+    full_september = build_warehouse(with_late_ticket, tmp_path / "full_sep.duckdb",
+                                     "2026-09-30")  # fmt: skip
+    assert_same(contents(incremental), contents(full_september), "as_of_date moved back")
+
+    # And forward again: September's evaluations lose is_current (the one on as_of_date),
+    # so health recomputes from September at the latest; and under fx_rate_policy latest
+    # the new as_of_date takes October's fx rates, restating every non-USD item.
+    build_warehouse(with_late_ticket, incremental, "2026-10-31")
+    known = {c["customer_id"] for c in read("customers")}
+    non_usd = [i for i in read("subscription_items")
+               if i["currency"] != "USD" and i["customer_id"] in known]  # fmt: skip
+    mrr_from = min(month_of(i["valid_from"]) for i in non_usd)
+    health_from = min(m for i in non_usd if (m := first_counted_month(i)) is not None)
+    assert windows(incremental) == (mrr_from, min(health_from, date(2026, 9, 1)),
+                                    "fx rates changed")  # fmt: skip
+    assert_same(contents(incremental), contents(full), "as_of_date moved forward")
+
+
+def run(command: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run([sys.executable, "-m", "expansion_metrics.cli", *command],
+                          env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
+
+
+def assert_same(
+    got: dict[str, list[tuple[object, ...]]], want: dict[str, list[tuple[object, ...]]], name: str
+) -> None:
+    assert set(got) == set(want)
+    for table in want:
+        assert len(got[table]) == len(want[table]), f"{name}: {table} row count"
+        for got_row, want_row in zip(got[table], want[table], strict=True):
+            assert same_row(got_row, want_row), f"{name}: {table}: {got_row} != {want_row}"
