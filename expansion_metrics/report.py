@@ -655,7 +655,7 @@ def _pipeline(marts: Marts, cfg: ReportSettings) -> str:
 def _customers(marts: Marts, cfg: ReportSettings) -> str:
     risk = marts.rows(
         "select customer_name, customer_id, segment, arr_at_risk, health_score, "
-        "components_present, usage_decline_flag, nps_detractor_flag, payment_failures_90d, "
+        "components_present, usage_decline_flag, nps_detractor_flag, recent_payment_failures, "
         "exec_sponsor_change_flag, play from marts.mart_customer_health "
         "where health_status = 'red' order by arr_at_risk desc limit 25"
     )
@@ -666,7 +666,7 @@ def _customers(marts: Marts, cfg: ReportSettings) -> str:
             for name, on in (
                 ("usage falling", r["usage_decline_flag"]),
                 ("NPS detractor", r["nps_detractor_flag"]),
-                ("payment failures", (r["payment_failures_90d"] or 0) > 0),
+                ("payment failures", (r["recent_payment_failures"] or 0) > 0),
                 ("sponsor change", r["exec_sponsor_change_flag"]),
             )
             if on

@@ -113,7 +113,7 @@ def test_detractor_with_failed_payments_and_falling_usage_is_red(marts):
     assert row["active_users_change_pct"] == pytest.approx(-50.0)
     assert row["key_actions_change_pct"] == pytest.approx(-60.0)
     assert row["usage_decline_flag"] is True
-    assert row["payment_failures_90d"] == 2
+    assert row["recent_payment_failures"] == 2
     assert row["nps_detractor_flag"] is True
     assert row["components_present"] == "usage,payments,relationship"
     assert row["health_score"] == pytest.approx((35 * 40 + 15 * 0 + 25 * 30) / 75)

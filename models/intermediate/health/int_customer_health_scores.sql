@@ -27,19 +27,24 @@ component_scores as (
                     coalesce(key_actions_change_pct, active_users_change_pct)
                 )))
         end as usage_score_raw,
-        {#- support: -25 per open high-priority ticket, -10 per ticket above the usual rate. -#}
+        {#-
+            support: -25 per open high-priority ticket, -10 per recent ticket above the
+            usual rate.
+        -#}
         case
             when has_support_data
                 then greatest(
                     0,
                     100
                     - 25 * high_priority_open_tickets
-                    - 10 * greatest(0, tickets_last_30d - coalesce(tickets_baseline_per_30d, 0))
+                    - 10 * greatest(
+                        0, recent_tickets - coalesce(baseline_tickets_per_recent_period, 0)
+                    )
                 )
         end as support_score_raw,
         {#- payments: -50 per failed or overdue invoice in the payment window. -#}
         case
-            when has_payment_data then greatest(0, 100 - 50 * payment_failures_90d)
+            when has_payment_data then greatest(0, 100 - 50 * recent_payment_failures)
         end as payments_score_raw,
         {#- relationship: latest NPS x 10 (100 without one), -30 sponsor change, -30 QBR missed. -#}
         case

@@ -1,35 +1,17 @@
 {#-
     Who is evaluated for health, and when: every customer with MRR > 0 in a reporting
-    month, on that month's last day; and the customers of the last reporting month on
-    as_of_date itself (when it falls after that month's end). is_current marks the
+    month, on each of that month's evaluation dates (int_health_evaluation_dates: the
+    month's last day, and as_of_date for the last month). is_current marks the
     evaluation on as_of_date's side, used by mart_customer_health.
 -#}
 with
 
-reporting_months as (
-    select * from {{ ref('int_reporting_months') }}
+evaluation_dates as (
+    select * from {{ ref('int_health_evaluation_dates') }}
 ),
 
 customer_months as (
     select * from {{ ref('int_customer_months') }}
-),
-
-last_month as (
-    select max(month) as month from reporting_months
-),
-
-evaluation_dates as (
-    select
-        month,
-        month_end_date as evaluation_date
-    from reporting_months
-
-    union
-
-    select
-        month,
-        {{ as_of_date() }} as evaluation_date
-    from last_month
 ),
 
 final as (
