@@ -59,7 +59,7 @@ class SizeResult:
     incremental_window: str = ""
     incremental_fx_seconds: float | None = None
     incremental_fx_window: str = ""
-    # Every mart after the two incremental builds equals the full build's (doubles to 6
+    # Every mart after the two incremental builds equals the full build's (doubles to 4
     # decimals: DuckDB sums them in parallel), row for row.
     incremental_equals_full: bool | None = None
     load_peak_rss_mb: float | None = None
@@ -178,7 +178,7 @@ def _same_marts(database: Path, copy: Path) -> bool:
                 [table],
             ).fetchall()
             shown = ", ".join(
-                f'round("{c}", 6)' if kind == "DOUBLE" else f'"{c}"' for c, kind in columns
+                f'round("{c}", 4)' if kind == "DOUBLE" else f'"{c}"' for c, kind in columns
             )
             differing = con.execute(
                 f"""select count(*) from (

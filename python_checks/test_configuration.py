@@ -143,11 +143,14 @@ def test_the_validator_knows_exactly_the_project_vars():
 def _hand_total_mrr_eur(month_end: str) -> float:
     """Total MRR at `month_end` without usage lines, in EUR, from the demo CSV files:
     amount x billing periods a year / 12 x (currency's rate / EUR's rate), both the latest
-    rates on or before as_of_date, for items of known customers active on month_end."""
+    rates on or before CHANGED's fx_rate_date (fx_rate_policy fixed), for items of known
+    customers active on month_end."""
+    assert CHANGED["fx_rate_policy"] == "fixed"
+    rate_date = str(CHANGED["fx_rate_date"])
     rates: dict[str, tuple[str, float]] = {}
     with (DEMO / "fx_rates.csv").open() as handle:
         for row in csv.DictReader(handle):
-            if row["month"] <= AS_OF and row["month"] > rates.get(row["currency"], ("",))[0]:
+            if row["month"] <= rate_date and row["month"] > rates.get(row["currency"], ("",))[0]:
                 rates[row["currency"]] = (row["month"], float(row["rate_to_reporting"]))
     with (DEMO / "customers.csv").open() as handle:
         customers = {row["customer_id"] for row in csv.DictReader(handle)}

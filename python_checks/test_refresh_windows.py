@@ -96,3 +96,18 @@ def assert_same(
         assert len(got[table]) == len(want[table]), f"{name}: {table} row count"
         for got_row, want_row in zip(got[table], want[table], strict=True):
             assert same_row(got_row, want_row), f"{name}: {table}: {got_row} != {want_row}"
+
+
+def test_a_row_dated_after_the_last_month_reaches_the_as_of_evaluation(tmp_path: Path):
+    """As of 2026-10-17 the last complete month is September, whose evaluations include
+    one on 2026-10-17 (the current health row). A ticket dated 2026-10-05 changes that
+    evaluation, so the health window starts at September, not October."""
+    tickets = read("support_tickets")
+    ticket = {**tickets[0], "ticket_id": "OCT-TICKET-1", "created_at": "2026-10-05",
+              "priority": "urgent", "status": "open"}  # fmt: skip
+    raw = raw_folder(tmp_path, "october_ticket", support_tickets=[*tickets, ticket])
+    incremental = build_warehouse(DEMO, tmp_path / "incremental.duckdb", "2026-10-17")
+    build_warehouse(raw, incremental, "2026-10-17")
+    assert windows(incremental)[1] == date(2026, 9, 1)
+    full = build_warehouse(raw, tmp_path / "full.duckdb", "2026-10-17")
+    assert_same(contents(incremental), contents(full), "ticket after the last month's end")

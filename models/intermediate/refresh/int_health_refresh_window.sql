@@ -124,6 +124,22 @@ changes as (
     cross join fx_items
 ),
 
+effective_changes as (
+    {#-
+        A row dated after the last month's end (and on or before as_of_date) reaches the
+        last month's evaluation on as_of_date.
+    -#}
+    select
+        changes.undated_changes,
+        case
+            when changes.changed_from < cast('9999-12-01' as date)
+                then least(changes.changed_from, calendar.last_month)
+            else changes.changed_from
+        end as changed_from
+    from changes
+    cross join calendar
+),
+
 final as (
     select
         case
@@ -135,12 +151,12 @@ final as (
                 or '{{ var("billing_source") }}' != 'contract'
                 or '{{ var("crm_source") }}' != 'contract'
                 or calendar.last_month < previous_refresh.last_month
-                or changes.undated_changes > 0
+                or effective_changes.undated_changes > 0
                 then cast('1900-01-01' as date)
             {#- The last month's evaluations hold one on as_of_date (is_current). -#}
             when previous_refresh.as_of_date != {{ as_of_date() }}
-                then least(changes.changed_from, previous_refresh.last_month)
-            else changes.changed_from
+                then least(effective_changes.changed_from, previous_refresh.last_month)
+            else effective_changes.changed_from
         end as recompute_from_month,
         case
             when previous_refresh.last_month is null
@@ -157,16 +173,16 @@ final as (
                 then 'data from a connector: every month'
             when calendar.last_month < previous_refresh.last_month
                 then 'as_of_date moved back: every month'
-            when changes.undated_changes > 0
+            when effective_changes.undated_changes > 0
                 then 'undated rows changed: every month'
-            when changes.changed_from < cast('9999-12-01' as date)
+            when effective_changes.changed_from < cast('9999-12-01' as date)
                 then 'inputs changed'
             when previous_refresh.as_of_date != {{ as_of_date() }}
                 then 'as_of_date moved forward: from the last month built'
             else 'nothing changed'
         end as reason
     from previous_refresh
-    cross join changes
+    cross join effective_changes
     cross join calendar
 )
 
