@@ -3,8 +3,8 @@
 
     Each chain has a window model (int_mrr_refresh_window, int_health_refresh_window) that
     names the first month to recompute, from what the loads since the last completed
-    refresh changed (stg_loader__table_loads) and that refresh's record
-    (int_completed_refreshes). A chain model filters its inputs to the window when
+    refresh changed (int_pending_changes: stg_loader__table_loads after the record
+    int_completed_refreshes). A chain model filters its inputs to the window when
     is_incremental(), and the `recompute_window` strategy below replaces those months.
 -#}
 
@@ -32,39 +32,4 @@
         {%- do values.append(name ~ '=' ~ var(name)) %}
     {%- endfor %}
     {{- return(values | join(';') | replace("'", "''")) -}}
-{%- endmacro %}
-
-{#-
-    The latest completed refresh (int_completed_refreshes) as the body of a CTE: one row,
-    all null when there is none. Read by relation, not ref(): the record is written after
-    the chains it records, which are built from the window models that read it.
--#}
-{% macro previous_refresh() -%}
-    {%- set log = api.Relation.create(
-        database=this.database, schema=this.schema, identifier='int_completed_refreshes'
-    ) %}
-    {%- set exists = execute and adapter.get_relation(
-        database=log.database, schema=log.schema, identifier=log.identifier
-    ) is not none %}
-    select
-        max(refreshed.last_month) as last_month,
-        max(refreshed.next_month) as next_month,
-        max(refreshed.as_of_date) as as_of_date,
-        max(refreshed.loaded_through) as loaded_through,
-        max(refreshed.refresh_vars) as refresh_vars
-    from (
-        {%- if exists %}
-            select last_month, next_month, as_of_date, loaded_through, refresh_vars
-            from {{ log }}
-            order by refreshed_at desc
-            limit 1
-        {%- else %}
-            select
-                cast(null as date) as last_month,
-                cast(null as date) as next_month,
-                cast(null as date) as as_of_date,
-                cast(null as {{ dbt.type_timestamp() }}) as loaded_through,
-                cast(null as {{ dbt.type_string() }}) as refresh_vars
-        {%- endif %}
-    ) as refreshed
 {%- endmacro %}

@@ -37,22 +37,8 @@ account_events as (
     select * from {{ ref('stg_crm__account_events') }}
 ),
 
-window_days as (
-    {{ dbt.generate_series(window) }}
-),
-
 reach as (
-    {#- For each evaluation date D, every date a row can have to count for D: D-window+1 .. D. -#}
-    select
-        evaluation_dates.month,
-        evaluation_dates.evaluation_date,
-        cast({{ dbt.dateadd(
-            'day',
-            '1 - cast(window_days.generated_number as integer)',
-            'evaluation_dates.evaluation_date'
-        ) }} as date) as signal_date
-    from evaluation_dates
-    cross join window_days
+    {{ evaluation_reach('evaluation_dates', window) }}
 ),
 
 response_buckets as (

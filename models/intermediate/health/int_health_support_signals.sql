@@ -35,22 +35,8 @@ support_tickets as (
     select * from {{ ref('stg_support__support_tickets') }}
 ),
 
-window_days as (
-    {{ dbt.generate_series([window, 1] | max) }}
-),
-
 reach as (
-    {#- For each evaluation date D, every date a row can have to count for D: D-window+1 .. D. -#}
-    select
-        evaluation_dates.month,
-        evaluation_dates.evaluation_date,
-        cast({{ dbt.dateadd(
-            'day',
-            '1 - cast(window_days.generated_number as integer)',
-            'evaluation_dates.evaluation_date'
-        ) }} as date) as signal_date
-    from evaluation_dates
-    cross join window_days
+    {{ evaluation_reach('evaluation_dates', window) }}
 ),
 
 ticket_buckets as (

@@ -36,22 +36,8 @@ product_usage as (
     select * from {{ ref('stg_product__product_usage') }}
 ),
 
-window_days as (
-    {{ dbt.generate_series([window, 1] | max) }}
-),
-
 reach as (
-    {#- For each evaluation date D, every date a row can have to count for D: D-window+1 .. D. -#}
-    select
-        evaluation_dates.month,
-        evaluation_dates.evaluation_date,
-        cast({{ dbt.dateadd(
-            'day',
-            '1 - cast(window_days.generated_number as integer)',
-            'evaluation_dates.evaluation_date'
-        ) }} as date) as signal_date
-    from evaluation_dates
-    cross join window_days
+    {{ evaluation_reach('evaluation_dates', window) }}
 ),
 
 usage_buckets as (
