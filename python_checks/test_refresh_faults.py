@@ -53,8 +53,11 @@ KINDS = ("late", "commit", "refused", "any", "load")
 
 
 def content_fingerprint(database: Path) -> str:
-    """Every table's name and contents except raw._load_log, which records when loads ran."""
-    return warehouse_fingerprint(database, leave_out=["raw._load_log"])
+    """Every table's name and contents except the logs of when loads and refreshes ran
+    (raw._load_log, intermediate.int_completed_refreshes)."""
+    return warehouse_fingerprint(
+        database, leave_out=["raw._load_log", "intermediate.int_completed_refreshes"]
+    )
 
 
 def other_amounts(directory: Path) -> Path:
