@@ -111,3 +111,41 @@ def test_a_row_dated_after_the_last_month_reaches_the_as_of_evaluation(tmp_path:
     assert windows(incremental)[1] == date(2026, 9, 1)
     full = build_warehouse(raw, tmp_path / "full.duckdb", "2026-10-17")
     assert_same(contents(incremental), contents(full), "ticket after the last month's end")
+    tests_cover_the_recomputed_months_and_the_identity_every_month(incremental)
+
+
+def tests_cover_the_recomputed_months_and_the_identity_every_month(warehouse: Path) -> None:
+    """In a `dbt build`, generic tests of a chain model check only the months it
+    recomputed (get_where_subquery in macros/incremental_months.sql); `dbt test` on its
+    own and the singular bridge-identity test check every month. A flat row of January
+    2025 given the movement type 'sideways' by hand breaks the accepted values of
+    fct_mrr_movements.movement_type: a build with nothing new to load (window: October,
+    after the last month) does not look at January and passes, `dbt test` fails on it.
+    Then that row's ending MRR raised by 1 breaks the identity (starting + movements =
+    ending), which the next build must catch."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("""update marts.fct_mrr_movements set movement_type = 'sideways'
+                       where month = date '2025-01-01' and customer_id = (
+                           select min(customer_id) from marts.fct_mrr_movements
+                           where month = date '2025-01-01' and movement_type = 'flat')""")  # fmt: skip
+    env = {**os.environ, **WITHOUT_UNIT_TESTS, "EXPANSION_METRICS_DB": str(warehouse)}
+    run(["build", "--as-of-date", "2026-10-17"], env)
+    assert windows(warehouse)[0] == date(2026, 10, 1)
+    project = Path(__file__).resolve().parents[1]
+    alone = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "test", "--select", "fct_mrr_movements",
+         "--project-dir", str(project), "--profiles-dir", str(project),
+         "--vars", "{as_of_date: 2026-10-17}"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert alone.returncode == 1, alone.stdout
+    failed = [line for line in alone.stdout.splitlines() if "FAIL 1 " in line]
+    assert len(failed) == 1 and "accepted_values_fct_mrr" in failed[0], alone.stdout
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("""update marts.fct_mrr_movements set ending_mrr = ending_mrr + 1
+                       where month = date '2025-01-01' and movement_type = 'sideways'""")
+    done = subprocess.run([sys.executable, "-m", "expansion_metrics.cli", "build",
+                           "--as-of-date", "2026-10-17"],
+                          env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode != 0
+    assert "FAILED test assert_mrr_bridge_identity" in done.stderr, done.stderr
