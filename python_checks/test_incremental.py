@@ -33,6 +33,7 @@ from conftest import build_warehouse
 DEMO = Path(__file__).resolve().parents[1] / "seeds" / "demo"
 INCREMENTAL = [
     "intermediate.int_customer_product_months",
+    "intermediate.int_customer_product_changes",
     "intermediate.int_customer_months",
     "intermediate.int_customer_health_signals",
     "intermediate.int_customer_health_scores",

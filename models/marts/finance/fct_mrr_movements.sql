@@ -27,10 +27,10 @@ customer_months as (
     {%- endif %}
 ),
 
-customer_product_months as (
-    select * from {{ ref('int_customer_product_months') }}
+customer_product_changes as (
+    select * from {{ ref('int_customer_product_changes') }}
     {%- if is_incremental() %}
-        where next_month >= {{ recompute_from }}
+        where month >= {{ recompute_from }}
     {%- endif %}
 ),
 
@@ -38,133 +38,73 @@ cohorts as (
     select * from {{ ref('int_customer_cohorts') }}
 ),
 
+month_sides as (
+    {#-
+        Every customer's month-end MRR is read twice: as the ending MRR of its month and
+        as the starting MRR of the month after (next_month), so grouping by month pairs
+        each month with the month before without a self-join (as
+        int_customer_product_changes does for products).
+    -#}
+    select false as is_starting
+    union all
+    select true as is_starting
+),
+
+customer_sides as (
+    select
+        customer_months.customer_id,
+        case
+            when month_sides.is_starting then customer_months.next_month
+            else customer_months.month
+        end as month,
+        case when month_sides.is_starting then customer_months.mrr else 0 end
+            as starting_mrr,
+        case when month_sides.is_starting then 0 else customer_months.mrr end
+            as ending_mrr
+    from customer_months
+    cross join month_sides
+),
+
 balances as (
     {#-
-        A customer's MRR at the end of the month beside its MRR at the end of the month
-        before: one row wherever either is above 0 (the month after the last month above
-        0 is the churn month).
+        Per customer and month: MRR at the end of the month before and at its end (one
+        row wherever either is above 0: the month after the last month above 0 is the
+        churn month), and its product changes by type. One aggregation of both, not a
+        join of two: at 1,000,000 customers the join did not fit in DuckDB's 6 GB.
     -#}
-    select
-        coalesce(this_month.customer_id, previous_month.customer_id) as customer_id,
-        coalesce(this_month.month, previous_month.next_month) as month,
-        coalesce(previous_month.mrr, 0) as starting_mrr,
-        coalesce(this_month.mrr, 0) as ending_mrr
-    from customer_months as this_month
-    full outer join customer_months as previous_month
-        on
-            this_month.customer_id = previous_month.customer_id
-            and this_month.month = previous_month.next_month
-),
-
-product_changes as (
-    {#-
-        The same for each product, with its tier, seats and MRR by pricing model
-        (int_customer_product_months).
-    -#}
-    select
-        coalesce(this_state.customer_id, previous_state.customer_id) as customer_id,
-        coalesce(this_state.month, previous_state.next_month) as month,
-        coalesce(previous_state.product_mrr, 0) as starting_product_mrr,
-        coalesce(this_state.product_mrr, 0) as ending_product_mrr,
-        coalesce(this_state.product_mrr, 0)
-        - coalesce(previous_state.product_mrr, 0) as product_delta,
-        previous_state.tier_rank as starting_tier_rank,
-        this_state.tier_rank as ending_tier_rank,
-        coalesce(this_state.seats, 0)
-        - coalesce(previous_state.seats, 0) as seats_delta,
-    {%- for pricing_model in ['seat', 'usage', 'flat'] %}
-        coalesce(this_state.{{ pricing_model }}_priced_mrr, 0)
-        - coalesce(previous_state.{{ pricing_model }}_priced_mrr, 0)
-            as {{ pricing_model }}_priced_delta
-        {{- ',' if not loop.last }}
-    {%- endfor %}
-    from customer_product_months as this_state
-    full outer join customer_product_months as previous_state
-        on
-            this_state.customer_id = previous_state.customer_id
-            and this_state.product = previous_state.product
-            and this_state.month = previous_state.next_month
-),
-
-product_change_scopes as (
-    {#-
-        A product that appears, disappears or changes tier in the direction of its
-        change is classified as a whole; otherwise by its items' pricing models.
-    -#}
-    select
-        *,
-        coalesce(
-            starting_product_mrr = 0
-            or ending_product_mrr = 0
-            or (product_delta > 0 and ending_tier_rank > starting_tier_rank)
-            or (product_delta < 0 and ending_tier_rank < starting_tier_rank),
-            false
-        ) as is_whole_product_change
-    from product_changes
-),
-
-whole_product_changes as (
+    {%- set change_types = expansion_types() + contraction_types() %}
     select
         customer_id,
         month,
-        case
-            when starting_product_mrr = 0 then 'cross_sell'
-            when ending_product_mrr = 0 then 'product_removal'
-            when product_delta > 0 then 'upsell'
-            else 'downgrade'
-        end as change_type,
-        abs(product_delta) as change_mrr
-    from product_change_scopes
-    where is_whole_product_change and product_delta != 0
-),
-
-item_changes as (
-    {#-
-        Each pricing model's part of the product moves by its own rule: seat items ->
-        seat / seat_reduction when the seat count moved the same way, else price /
-        price_decrease; usage items -> usage / usage_decline; flat items -> price /
-        price_decrease.
-    -#}
-    {%- for pricing_model in ['seat', 'usage', 'flat'] %}
-        {%- set delta = pricing_model ~ '_priced_delta' %}
+        sum(starting_mrr) as starting_mrr,
+        sum(ending_mrr) as ending_mrr,
+    {%- for change_type in change_types %}
+        sum({{ change_type }}_mrr) as {{ change_type }}_mrr
+        {{- ',' if not loop.last }}
+    {%- endfor %}
+    from (
         select
             customer_id,
             month,
-            case
-                {%- if pricing_model == 'seat' %}
-                    when {{ delta }} > 0 and seats_delta > 0 then 'seat'
-                    when {{ delta }} < 0 and seats_delta < 0 then 'seat_reduction'
-                {%- elif pricing_model == 'usage' %}
-                    when {{ delta }} > 0 then 'usage'
-                    when {{ delta }} < 0 then 'usage_decline'
-                {%- endif %}
-                when {{ delta }} > 0 then 'price'
-                else 'price_decrease'
-            end as change_type,
-            abs({{ delta }}) as change_mrr
-        from product_change_scopes
-        where not is_whole_product_change and {{ delta }} != 0
-        {{ 'union all' if not loop.last }}
-    {%- endfor %}
-),
-
-classified_product_changes as (
-    select * from whole_product_changes
-    union all
-    select * from item_changes
-),
-
-product_movements as (
-    select
-        customer_id,
-        month,
-    {%- for change_type in expansion_types() + contraction_types() %}
-        sum(
-            case when change_type = '{{ change_type }}' then change_mrr else 0 end
-        ) as {{ change_type }}_mrr
-        {{ ',' if not loop.last }}
-    {%- endfor %}
-    from classified_product_changes
+            starting_mrr,
+            ending_mrr,
+        {%- for change_type in change_types %}
+            0 as {{ change_type }}_mrr
+            {{- ',' if not loop.last }}
+        {%- endfor %}
+        from customer_sides
+        union all
+        select
+            customer_id,
+            month,
+            0 as starting_mrr,
+            0 as ending_mrr,
+        {%- for change_type in change_types %}
+            {{ change_type }}_mrr
+            {{- ',' if not loop.last }}
+        {%- endfor %}
+        from customer_product_changes
+    ) as movement_rows
     group by 1, 2
 ),
 
@@ -183,7 +123,11 @@ statuses as (
             when balances.ending_mrr > balances.starting_mrr then 'expansion'
             when balances.ending_mrr < balances.starting_mrr then 'contraction'
             else 'flat'
-        end as movement_type
+        end as movement_type,
+    {%- for change_type in expansion_types() + contraction_types() %}
+        balances.{{ change_type }}_mrr
+        {{- ',' if not loop.last }}
+    {%- endfor %}
     from balances
     inner join reporting_months
         on balances.month = reporting_months.month
@@ -212,9 +156,7 @@ final as (
             when {{ is_retained }}
                 then
                     {%- for change_type in expansion_types() %}
-                        {{ '+ ' if not loop.first }}coalesce(
-                            product_movements.{{ change_type }}_mrr, 0
-                        )
+                        {{ '+ ' if not loop.first }}statuses.{{ change_type }}_mrr
                     {%- endfor %}
             else 0
         end as expansion_mrr,
@@ -222,9 +164,7 @@ final as (
             when {{ is_retained }}
                 then
                     {%- for change_type in contraction_types() %}
-                        {{ '+ ' if not loop.first }}coalesce(
-                            product_movements.{{ change_type }}_mrr, 0
-                        )
+                        {{ '+ ' if not loop.first }}statuses.{{ change_type }}_mrr
                     {%- endfor %}
             else 0
         end as contraction_mrr,
@@ -235,7 +175,7 @@ final as (
     {%- for change_type in expansion_types() + contraction_types() %}
         case
             when {{ is_retained }}
-                then coalesce(product_movements.{{ change_type }}_mrr, 0)
+                then statuses.{{ change_type }}_mrr
             else 0
         end as {{ change_type }}_mrr
         {{ ',' if not loop.last }}
@@ -243,10 +183,6 @@ final as (
     from statuses
     inner join customers
         on statuses.customer_id = customers.customer_id
-    left join product_movements
-        on
-            statuses.customer_id = product_movements.customer_id
-            and statuses.month = product_movements.month
 )
 
 select * from final
