@@ -124,10 +124,11 @@ def tests_cover_the_recomputed_months_and_the_identity_every_month(warehouse: Pa
     Then that row's ending MRR raised by 1 breaks the identity (starting + movements =
     ending), which the next build must catch."""
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("""update marts.fct_mrr_movements set movement_type = 'sideways'
-                       where month = date '2025-01-01' and customer_id = (
-                           select min(customer_id) from marts.fct_mrr_movements
-                           where month = date '2025-01-01' and movement_type = 'flat')""")  # fmt: skip
+        con.execute("""
+            update marts.fct_mrr_movements set movement_type = 'sideways'
+            where month = date '2025-01-01' and customer_id = (
+                select min(customer_id) from marts.fct_mrr_movements
+                where month = date '2025-01-01' and movement_type = 'flat')""")
     env = {**os.environ, **WITHOUT_UNIT_TESTS, "EXPANSION_METRICS_DB": str(warehouse)}
     run(["build", "--as-of-date", "2026-10-17"], env)
     assert windows(warehouse)[0] == date(2026, 10, 1)
