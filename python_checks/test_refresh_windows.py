@@ -111,10 +111,10 @@ def test_a_row_dated_after_the_last_month_reaches_the_as_of_evaluation(tmp_path:
     assert windows(incremental)[1] == date(2026, 9, 1)
     full = build_warehouse(raw, tmp_path / "full.duckdb", "2026-10-17")
     assert_same(contents(incremental), contents(full), "ticket after the last month's end")
-    tests_cover_the_recomputed_months_and_the_identity_every_month(incremental)
+    check_tests_cover_the_recomputed_months_and_the_identity_every_month(incremental)
 
 
-def tests_cover_the_recomputed_months_and_the_identity_every_month(warehouse: Path) -> None:
+def check_tests_cover_the_recomputed_months_and_the_identity_every_month(warehouse: Path) -> None:
     """In a `dbt build`, generic tests of a chain model check only the months it
     recomputed (get_where_subquery in macros/incremental_months.sql); `dbt test` on its
     own and the singular bridge-identity test check every month. A flat row of January
