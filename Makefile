@@ -10,6 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXPANSION_METRICS_DB ?= $(CURDIR)/data/expansion_metrics.duckdb
 DEMO_AS_OF_DATE := 2026-10-31
+DEMO_LAST_MONTH := 2026-10-01
 export EXPANSION_METRICS_DB
 
 .PHONY: demo test setup lint build-demo pytest lock lock-spark spark-check spark-check-connectors \
@@ -71,21 +72,19 @@ pytest: setup
 
 # Lint, the DuckDB build of the demo and the downloads (.venv-spark, and Java and Chromium
 # with apt when missing) run side by side (lint keeps its own dbt target folder); then the
-# Spark check compares Spark's marts with a copy of that DuckDB build instead of building
-# it again. (Running it beside pytest saved nothing: 18m40s against 18m02s, both CPU-bound
-# on 2 cores.)
+# Spark check (which compares Spark's marts with a copy of that DuckDB build instead of
+# building it again) runs beside pytest: a dbt build keeps about one core busy and the
+# Spark session much of the other, so the three share the two cores.
 # The Spark build of the connector path (spark-check-connectors, about 5.5 minutes) runs
-# in `make spark-check`, and in `make test` only with TEST_SPARK_CONNECTORS=1, to bring
-# the test command toward 15 minutes on 2 cores (18m15s without it, 2026-11-24); the
-# connector path's DuckDB equivalence (test_connector_equivalence.py) and the Spark
-# contract build run in every `make test`.
+# in `make spark-check`, and in `make test` only with TEST_SPARK_CONNECTORS=1, to keep the
+# test command under 15 minutes on 2 cores; the connector path's DuckDB equivalence
+# (test_connector_equivalence.py) and the Spark contract build run in every `make test`.
 TEST_SPARK_CONNECTORS ?= 0
 test: setup
 	$(MAKE) --no-print-directory -j3 --output-sync=target lint build-demo \
 		$(SPARK_VENV)/.installed system-packages
-	$(MAKE) --no-print-directory spark-check SPARK_REFERENCE=$(EXPANSION_METRICS_DB) \
-		SPARK_CONNECTORS=$(TEST_SPARK_CONNECTORS)
-	$(MAKE) --no-print-directory pytest
+	$(MAKE) --no-print-directory -j2 --output-sync=target spark-check pytest \
+		SPARK_REFERENCE=$(EXPANSION_METRICS_DB) SPARK_CONNECTORS=$(TEST_SPARK_CONNECTORS)
 
 # Java 17 for the Spark check and Chromium for the dashboard's browser check, in one apt
 # run, when missing (root only, never fatal: spark-check and the browser check still
@@ -114,6 +113,8 @@ $(SPARK_VENV)/.installed: constraints-spark.txt
 SPARK_REFERENCE ?=
 SPARK_CONNECTORS ?= 1
 REFERENCE := $(SPARK_DIR)/reference.duckdb
+LOADS := $(SPARK_DIR)/loads.duckdb
+LOADS_ENV := EXPANSION_METRICS_DB=$(LOADS) EXPANSION_METRICS_TEMP_DIR=$(SPARK_DIR)/tmp
 
 spark-check: setup $(SPARK_VENV)/.installed
 	command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
@@ -125,12 +126,27 @@ ifeq ($(SPARK_REFERENCE),)
 else
 	cp $(SPARK_REFERENCE) $(REFERENCE)
 endif
-	$(BIN)/python spark/export_raw.py $(REFERENCE) $(SPARK_DIR)/parquet
+	@# One incremental step on Spark. First the load before: the demo without the items
+	@# that start in its last month, loaded by the loader (its log goes to Spark too) and
+	@# the chains built on Spark (models only).
+	$(BIN)/python spark/previous_load.py seeds/demo $(SPARK_DIR)/previous $(DEMO_LAST_MONTH)
+	$(LOADS_ENV) $(BIN)/expansion-metrics load $(SPARK_DIR)/previous
+	$(BIN)/python spark/export_raw.py $(LOADS) $(SPARK_DIR)/parquet_previous
+	$(SPARK_ENV) $(SPARK_VENV)/bin/python spark/load_raw.py $(SPARK_DIR)/parquet_previous
+	$(SPARK_ENV) $(SPARK_VENV)/bin/dbt build --project-dir . --profiles-dir . \
+		--target-path $(SPARK_DIR)/target --log-path $(SPARK_DIR)/logs \
+		--select +int_completed_refreshes --exclude resource_type:test resource_type:unit_test \
+		--vars '{as_of_date: $(DEMO_AS_OF_DATE)}' --quiet
+	@# Then the whole demo: the build recomputes from the last month only (export_marts
+	@# checks the window), with every test, and each mart must equal the DuckDB full build.
+	$(LOADS_ENV) $(BIN)/expansion-metrics load seeds/demo
+	$(BIN)/python spark/export_raw.py $(LOADS) $(SPARK_DIR)/parquet
 	$(SPARK_ENV) $(SPARK_VENV)/bin/python spark/load_raw.py $(SPARK_DIR)/parquet
 	$(SPARK_ENV) $(SPARK_VENV)/bin/dbt build --project-dir . --profiles-dir . \
 		--target-path $(SPARK_DIR)/target --log-path $(SPARK_DIR)/logs \
 		--vars '{as_of_date: $(DEMO_AS_OF_DATE)}'
-	$(SPARK_ENV) $(SPARK_VENV)/bin/python spark/export_marts.py $(SPARK_DIR)/marts
+	$(SPARK_ENV) $(SPARK_VENV)/bin/python spark/export_marts.py $(SPARK_DIR)/marts \
+		$(DEMO_LAST_MONTH)
 	$(BIN)/python spark/compare_marts.py $(REFERENCE) $(SPARK_DIR)/marts
 ifeq ($(SPARK_CONNECTORS),1)
 	$(MAKE) --no-print-directory spark-check-connectors

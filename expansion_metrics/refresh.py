@@ -497,6 +497,24 @@ def _run(
     return summary
 
 
+# dbt's partial-parse file, carried from one refresh's run folder to the next: the
+# candidate path, the project and the vars are the same from one scheduled refresh to the
+# next, so dbt reuses the parse (about 4 seconds of each build); when anything differs,
+# dbt sees it in the file's own state check and parses everything again.
+PARSE_FILE = "partial_parse.msgpack"
+
+
+def _reuse_parse(source: Path, target: Path) -> None:
+    """Copy dbt's partial-parse file (atomically); a missing or unreadable one is skipped."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged = target.with_name(target.name + ".tmp")
+        shutil.copyfile(source, staged)
+        staged.replace(target)
+    except OSError:
+        return
+
+
 def _build_candidate(
     paths: Paths,
     raw: Path | None,
@@ -513,6 +531,8 @@ def _build_candidate(
         LOCK_HELD_ENV: str(paths.candidate),
         "DBT_TARGET_PATH": str(run_dir / "target"),
         "DBT_LOG_PATH": str(run_dir / "logs"),
+        # The summary reads target/run_results.json, whatever the caller's environment.
+        "DBT_WRITE_JSON": "true",
     }
     if as_of_date:
         # The same for build and freshness, given as the macro's environment variable
@@ -522,6 +542,7 @@ def _build_candidate(
     project = settings.PROJECT_DIR
     if raw is not None:
         _step("load", [*cli, "load", str(raw), *load_options], env, project, lock_fd)
+    _reuse_parse(paths.runs / PARSE_FILE, run_dir / "target" / PARSE_FILE)
     output = _step("build", [*cli, "build", *build_options], env, project, lock_fd)
     (run_dir / "build.log").write_text(output)
     dbt = str(Path(sys.executable).parent / "dbt")
@@ -532,6 +553,7 @@ def _build_candidate(
         env, project, lock_fd,
     )  # fmt: skip
     (run_dir / "freshness.log").write_text(freshness)
+    _reuse_parse(run_dir / "target" / PARSE_FILE, paths.runs / PARSE_FILE)
     summary = _summary(paths.candidate, run_dir)
     stale = re.findall(r"WARN freshness of (\S+)", freshness)
     if stale:

@@ -23,6 +23,31 @@
 {%- endmacro %}
 
 {#-
+    Spark's half of recompute_window (dbt-spark accepts no custom incremental strategy):
+    a pre-hook of every model (dbt_project.yml) that, in an incremental run of a model
+    with meta.refresh_window on Spark, drops the model's partitions (its tables are
+    partitioned by month there) from the window's first month on. insert_overwrite then
+    writes the recomputed months, and a month that has no rows any more stays dropped.
+    Elsewhere it renders nothing. Run at execution time, when the window is built.
+-#}
+{% macro drop_recomputed_months() -%}
+    {%- set window_name = (config.get('meta') or {}).get('refresh_window') %}
+    {%- if execute and target.type == 'spark' and window_name and is_incremental() %}
+        {%- set window = ref(window_name) %}
+        {%- set months = run_query(
+            'select distinct cast(month as string) from ' ~ this
+            ~ ' where month >= (select recompute_from_month from ' ~ window ~ ')'
+        ).columns[0].values() %}
+        {%- if months %}
+            alter table {{ this }} drop if exists
+            {%- for month in months %}
+                partition (month = '{{ month }}'){{ ',' if not loop.last }}
+            {%- endfor %}
+        {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+{#-
     Every var except as_of_date, as one string: the completed-refresh record keeps it,
     and a refresh under other settings recomputes every month.
 -#}

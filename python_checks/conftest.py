@@ -72,16 +72,37 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # small build's CPU): `env={**os.environ, **WITHOUT_UNIT_TESTS, ...}`. Builds of a
 # connector (billing_source / crm_source) keep them: those unit tests run nowhere else.
 WITHOUT_UNIT_TESTS = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+# A build whose dbt artefacts no check reads (manifest.json, run_results.json: about 1.5
+# seconds of each small build) and, for a reference build that only has to produce the
+# marts to compare with, no data tests either (the build it is compared with runs them).
+WITHOUT_ARTEFACTS = {**WITHOUT_UNIT_TESTS, "DBT_WRITE_JSON": "false"}
+MODELS_ONLY = {**WITHOUT_ARTEFACTS, "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test test"}
 
 
-def build_warehouse(raw_dir: Path, database: Path, as_of_date: str) -> Path:
+def build_env(database: Path, data_tests: bool = True) -> dict[str, str]:
+    """The environment of a build of `database` without unit tests or artefacts (and
+    without data tests when not `data_tests`), with dbt's target folder beside the
+    warehouse: the next build of the same warehouse under the same vars reuses its parse
+    (dbt parses everything again when the warehouse path or a var differs)."""
+    return {
+        **os.environ,
+        **(WITHOUT_ARTEFACTS if data_tests else MODELS_ONLY),
+        "EXPANSION_METRICS_DB": str(database),
+        "DBT_TARGET_PATH": str(database.with_name(database.name + ".dbt_target")),
+    }
+
+
+def build_warehouse(
+    raw_dir: Path, database: Path, as_of_date: str, data_tests: bool = True
+) -> Path:
     """Load raw_dir with the real loader, then run the real `dbt build` into `database`
-    (data tests included, unit tests left out: see WITHOUT_UNIT_TESTS).
+    (data tests included unless not `data_tests`, unit tests left out: see
+    WITHOUT_UNIT_TESTS).
 
     Both run as the CLI in a child process (dbt-duckdb keeps its connection open for the
     life of a process), so the test can open the file read-only afterwards.
     """
-    env = {**os.environ, **WITHOUT_UNIT_TESTS, "EXPANSION_METRICS_DB": str(database)}
+    env = build_env(database, data_tests)
     for command in (["load", str(raw_dir)], ["build", "--as-of-date", as_of_date]):
         done = subprocess.run(
             [sys.executable, "-m", "expansion_metrics.cli", *command],
@@ -99,6 +120,9 @@ def private_dbt_paths(tmp_path_factory: pytest.TempPathFactory) -> None:
     project's target/ (partial parse, manifest, compiled SQL) would race.
     """
     root = tmp_path_factory.mktemp("dbt_paths")
+    # dbt's debug log file (megabytes per build) is read by no check; failures reach
+    # stdout and stderr.
+    os.environ["DBT_LOG_LEVEL_FILE"] = "none"
     for variable, name in (
         ("DBT_TARGET_PATH", "target"),
         ("DBT_LOG_PATH", "logs"),

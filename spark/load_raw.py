@@ -13,6 +13,9 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+# export_raw.py writes raw._load_log as loader_log.parquet (Spark skips files named _*).
+TABLE_NAMES = {"loader_log": "_load_log"}
+
 
 def session(spark_dir: Path) -> SparkSession:
     return (
@@ -42,7 +45,7 @@ def main(parquet_dir: Path) -> None:
         schema = schema_dir.name
         spark.sql(f"create database if not exists {schema}")
         for path in sorted(schema_dir.glob("*.parquet")):
-            name = f"{schema}.{path.stem}"
+            name = f"{schema}.{TABLE_NAMES.get(path.stem, path.stem)}"
             spark.read.parquet(str(path)).write.mode("overwrite").saveAsTable(name)
             print(f"{name}: {spark.table(name).count()} rows")
     spark.stop()

@@ -6,7 +6,6 @@
 {%- set every_month = [
     ('pending.previous_last_month is null', 'no completed refresh'),
     ('true' if flags.FULL_REFRESH else 'false', 'full refresh'),
-    ("'" ~ target.type ~ "' != 'duckdb'", 'not on DuckDB'),
     ("pending.previous_refresh_vars != '" ~ refresh_vars() ~ "'", 'settings changed'),
     ("'" ~ var('billing_source') ~ "' != 'contract'", 'billing data from a connector'),
     ('pending.last_month < pending.previous_last_month', 'as_of_date moved back'),
