@@ -79,11 +79,15 @@ WITHOUT_ARTEFACTS = {**WITHOUT_UNIT_TESTS, "DBT_WRITE_JSON": "false"}
 MODELS_ONLY = {**WITHOUT_ARTEFACTS, "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test test"}
 
 
-def build_env(database: Path, data_tests: bool = True) -> dict[str, str]:
+def build_env(database: Path, data_tests: bool = True, artefacts: bool = False) -> dict[str, str]:
     """The environment of a build of `database` without unit tests or artefacts (and
     without data tests when not `data_tests`), with dbt's target folder beside the
     warehouse: the next build of the same warehouse under the same vars reuses its parse
-    (dbt parses everything again when the warehouse path or a var differs)."""
+    (dbt parses everything again when the warehouse path or a var differs). With
+    `artefacts`, dbt writes its JSON artefacts to the target folder the caller's
+    environment names (MetricFlow reads the semantic manifest from there)."""
+    if artefacts:
+        return {**os.environ, **WITHOUT_UNIT_TESTS, "EXPANSION_METRICS_DB": str(database)}
     return {
         **os.environ,
         **(WITHOUT_ARTEFACTS if data_tests else MODELS_ONLY),
@@ -93,16 +97,20 @@ def build_env(database: Path, data_tests: bool = True) -> dict[str, str]:
 
 
 def build_warehouse(
-    raw_dir: Path, database: Path, as_of_date: str, data_tests: bool = True
+    raw_dir: Path,
+    database: Path,
+    as_of_date: str,
+    data_tests: bool = True,
+    artefacts: bool = False,
 ) -> Path:
     """Load raw_dir with the real loader, then run the real `dbt build` into `database`
     (data tests included unless not `data_tests`, unit tests left out: see
-    WITHOUT_UNIT_TESTS).
+    WITHOUT_UNIT_TESTS; dbt's artefacts written only with `artefacts`, see build_env).
 
     Both run as the CLI in a child process (dbt-duckdb keeps its connection open for the
     life of a process), so the test can open the file read-only afterwards.
     """
-    env = build_env(database, data_tests)
+    env = build_env(database, data_tests, artefacts)
     for command in (["load", str(raw_dir)], ["build", "--as-of-date", as_of_date]):
         done = subprocess.run(
             [sys.executable, "-m", "expansion_metrics.cli", *command],

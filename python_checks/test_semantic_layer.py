@@ -40,7 +40,7 @@ def test_ttm_nrr_by_region_through_metricflow_matches_mart_nrr(
     # keep to their private target folders, see conftest.private_dbt_paths).
     monkeypatch.delenv("DBT_TARGET_PATH", raising=False)
     database = build_warehouse(
-        worked_examples().write(tmp_path / "raw"), tmp_path / "wh.duckdb", AS_OF
+        worked_examples().write(tmp_path / "raw"), tmp_path / "wh.duckdb", AS_OF, artefacts=True
     )
     out = tmp_path / "nrr.csv"
     done = mf(
