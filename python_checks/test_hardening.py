@@ -233,7 +233,7 @@ def test_loaded_mutations_keep_their_meaning(tmp_path: Path):
         assert str(rows[0][3]) == "2024-01-03", name
 
 
-RANDOM_CASES = int(os.environ.get("FUZZ_CASES", "200"))  # FUZZ_CASES=5000 for a long run
+RANDOM_CASES = int(os.environ.get("FUZZ_CASES", "100"))  # FUZZ_CASES=5000 for a long run
 
 
 def test_random_byte_mutations_never_crash(seeded_warehouse: Path, tmp_path: Path):

@@ -168,7 +168,9 @@ def test_incremental_refresh_equals_full_build(steps, tmp_path: Path):
     incremental = tmp_path / "incremental.duckdb"
     recomputed_from = []
     for step, (name, raw, as_of_date, mrr_from, health_from) in enumerate(steps):
-        build_warehouse(raw, incremental, as_of_date)
+        # The first build is the full build of its data: models only (data tests run in
+        # every incremental build after it, on the months it recomputed).
+        build_warehouse(raw, incremental, as_of_date, data_tests=step > 0)
         got_windows = windows(incremental)
         recomputed_from.append(got_windows)
         assert got_windows[:2] == (mrr_from, health_from), (name, got_windows)
