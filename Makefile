@@ -70,11 +70,11 @@ pytest: setup
 	EXPANSION_METRICS_DB=$(CURDIR)/data/pytest.duckdb $(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=20 $(LONGEST_CHECKS) \
 		$(filter-out $(LONGEST_CHECKS),$(sort $(wildcard python_checks/test_*.py)))
 
-# Lint, the DuckDB build of the demo and the downloads (.venv-spark, and Java and Chromium
-# with apt when missing) run side by side (lint keeps its own dbt target folder); then the
-# Spark check (which compares Spark's marts with a copy of that DuckDB build instead of
-# building it again) runs beside pytest: a dbt build keeps about one core busy and the
-# Spark session much of the other, so the three share the two cores.
+# Lint, the DuckDB build of the demo, and the downloads (.venv-spark, and Java and
+# Chromium with apt when missing) followed by the first half of the Spark incremental step
+# run side by side (lint keeps its own dbt target folder); then the rest of the Spark check
+# (which compares Spark's marts with a copy of that DuckDB build instead of building it
+# again) runs beside pytest: all CPU-bound, they share the two cores.
 # The Spark build of the connector path (spark-check-connectors, about 5.5 minutes) runs
 # in `make spark-check`, and in `make test` only with TEST_SPARK_CONNECTORS=1, to keep the
 # test command under 15 minutes on 2 cores; the connector path's DuckDB equivalence
@@ -88,8 +88,7 @@ TEST_SPARK_CONNECTORS ?= 0
 TEST_SPARK_EXCLUDE := resource_type:unit_test test_name:not_null test_name:unique \
 	test_name:accepted_values test_name:relationships
 test: setup
-	$(MAKE) --no-print-directory -j3 --output-sync=target lint build-demo \
-		$(SPARK_VENV)/.installed system-packages
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint build-demo $(SPARK_PREVIOUS)
 	$(MAKE) --no-print-directory -j2 --output-sync=target spark-check pytest \
 		SPARK_REFERENCE=$(EXPANSION_METRICS_DB) SPARK_CONNECTORS=$(TEST_SPARK_CONNECTORS) \
 		SPARK_EXCLUDE='$(TEST_SPARK_EXCLUDE)'
@@ -127,19 +126,15 @@ REFERENCE := $(SPARK_DIR)/reference.duckdb
 LOADS := $(SPARK_DIR)/loads.duckdb
 LOADS_ENV := EXPANSION_METRICS_DB=$(LOADS) EXPANSION_METRICS_TEMP_DIR=$(SPARK_DIR)/tmp
 
-spark-check: setup $(SPARK_VENV)/.installed
+# One incremental step on Spark, first half: the load before (the demo without the items
+# that start in its last month), loaded by the loader (its log goes to Spark too), and the
+# chains built on Spark (models only). A target of its own (a stamp file, which spark-check
+# removes when it starts, so each spark-check runs it afresh) so that `make test` can run
+# it beside lint and the DuckDB demo build.
+SPARK_PREVIOUS := $(SPARK_DIR)/previous.done
+$(SPARK_PREVIOUS): | setup $(SPARK_VENV)/.installed system-packages
 	command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
 	rm -rf $(SPARK_DIR) && mkdir -p $(SPARK_DIR)/tmp $(SPARK_DIR)/parquet
-ifeq ($(SPARK_REFERENCE),)
-	EXPANSION_METRICS_DB=$(REFERENCE) $(BIN)/expansion-metrics load seeds/demo
-	EXPANSION_METRICS_DB=$(REFERENCE) DBT_TARGET_PATH=$(SPARK_DIR)/duckdb_target \
-		$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
-else
-	cp $(SPARK_REFERENCE) $(REFERENCE)
-endif
-	@# One incremental step on Spark. First the load before: the demo without the items
-	@# that start in its last month, loaded by the loader (its log goes to Spark too) and
-	@# the chains built on Spark (models only).
 	$(BIN)/python spark/previous_load.py seeds/demo $(SPARK_DIR)/previous $(DEMO_LAST_MONTH)
 	$(LOADS_ENV) $(BIN)/expansion-metrics load $(SPARK_DIR)/previous
 	$(BIN)/python spark/export_raw.py $(LOADS) $(SPARK_DIR)/parquet_previous
@@ -148,6 +143,17 @@ endif
 		--target-path $(SPARK_DIR)/target --log-path $(SPARK_DIR)/logs \
 		--select +int_completed_refreshes --exclude resource_type:test resource_type:unit_test \
 		--vars '{as_of_date: $(DEMO_AS_OF_DATE)}' --quiet
+	touch $@
+
+spark-check: $(SPARK_PREVIOUS)
+	rm -f $(SPARK_PREVIOUS)
+ifeq ($(SPARK_REFERENCE),)
+	EXPANSION_METRICS_DB=$(REFERENCE) $(BIN)/expansion-metrics load seeds/demo
+	EXPANSION_METRICS_DB=$(REFERENCE) DBT_TARGET_PATH=$(SPARK_DIR)/duckdb_target \
+		$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
+else
+	cp $(SPARK_REFERENCE) $(REFERENCE)
+endif
 	@# Then the whole demo: the build recomputes from the last month only (export_marts
 	@# checks the window), with every test, and each mart must equal the DuckDB full build.
 	$(LOADS_ENV) $(BIN)/expansion-metrics load seeds/demo
