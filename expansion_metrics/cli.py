@@ -129,8 +129,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from expansion_metrics.refresh import LOCK_HELD_ENV, lock_path, take_lock
 
     database = settings.database_path()
+
+    def run() -> int:
+        return build(args.as_of_date, args.select, args.earliest_date, dict(args.var),
+                     args.source_freshness)  # fmt: skip
+
     if os.environ.get(LOCK_HELD_ENV) == str(database):  # a refresh's own build of its candidate
-        return 0 if build(args.as_of_date, args.select, args.earliest_date, dict(args.var)) else 1
+        return run()
     # The refresh's lock: a build never writes a file a refresh is about to publish over.
     try:
         database.parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +153,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         )
         return 1
     try:
-        return 0 if build(args.as_of_date, args.select, args.earliest_date, dict(args.var)) else 1
+        return run()
     finally:
         os.close(lock)
 
@@ -273,6 +278,12 @@ def parser() -> argparse.ArgumentParser:
         type=_var,
         metavar="NAME=VALUE",
         help="set a var of dbt_project.yml (value read as YAML), e.g. fx_rate_policy=fixed",
+    )
+    build.add_argument(
+        "--source-freshness",
+        action="store_true",
+        help="after a successful build, run dbt source freshness on the same parse (as a "
+        "refresh does); exit status 3 when only the freshness check fails",
     )
     build.set_defaults(run=_cmd_build)
 

@@ -9,31 +9,60 @@ from typing import Any
 
 from expansion_metrics import settings
 
+# The exit status of `build --source-freshness` when the build passed and only the
+# freshness check failed (1: the build itself failed).
+FRESHNESS_FAILED = 3
 
-def run_dbt(args: list[str], variables: dict[str, Any] | None = None) -> bool:
-    """Invoke dbt with the project's own profile; print failed nodes; return success."""
+
+def _report_failures(result: Any) -> None:
+    for node_result in result.result or []:
+        if getattr(node_result, "status", None) in ("error", "fail", "runtime error"):
+            node = node_result.node
+            print(f"FAILED {node.resource_type} {node.name}: {node_result.message}",
+                  file=sys.stderr)  # fmt: skip
+
+
+def run_dbt(
+    args: list[str], variables: dict[str, Any] | None = None, source_freshness: bool = False
+) -> int:
+    """Invoke dbt with the project's own profile and print failed nodes. With
+    source_freshness, the project is parsed once and, after a successful `args`, `dbt
+    source freshness` runs on the same parse in this process (a refresh's build: a second
+    dbt process would import and load the parse again). Returns 0, 1 (dbt failed) or
+    FRESHNESS_FAILED."""
     from dbt.cli.main import dbtRunner
 
     # The profile reads the warehouse path from the environment; make it absolute so dbt
     # builds into the same file whatever the working directory.
     os.environ["EXPANSION_METRICS_DB"] = str(settings.database_path())
     project = str(settings.PROJECT_DIR)
-    command = [*args, "--project-dir", project, "--profiles-dir", project]
+    common = ["--project-dir", project, "--profiles-dir", project]
     if variables:
-        command += ["--vars", json.dumps(variables)]
-    result = dbtRunner().invoke(command)
+        common += ["--vars", json.dumps(variables)]
+    manifest = None
+    if source_freshness:
+        parsed = dbtRunner().invoke(["parse", *common])
+        if parsed.exception is not None or not parsed.success:
+            print(f"dbt failed to run: {parsed.exception or 'the project did not parse'}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        manifest = parsed.result
+    result = dbtRunner(manifest=manifest).invoke([*args, *common])
     if result.exception is not None:
         print(f"dbt failed to run: {result.exception}", file=sys.stderr)
-        return False
-    failed = [
-        r
-        for r in (result.result or [])
-        if getattr(r, "status", None) in ("error", "fail", "runtime error")
-    ]
-    for node_result in failed:
-        node = node_result.node
-        print(f"FAILED {node.resource_type} {node.name}: {node_result.message}", file=sys.stderr)
-    return bool(result.success)
+        return 1
+    _report_failures(result)
+    if not result.success:
+        return 1
+    if source_freshness:
+        fresh = dbtRunner(manifest=manifest).invoke(["source", "freshness", *common])
+        if fresh.exception is not None:
+            print(f"FAILED source freshness: {fresh.exception}", file=sys.stderr)
+            return FRESHNESS_FAILED
+        _report_failures(fresh)
+        if not fresh.success:
+            return FRESHNESS_FAILED
+    return 0
 
 
 def build(
@@ -41,9 +70,11 @@ def build(
     select: str | None = None,
     earliest_date: str | None = None,
     other_vars: dict[str, Any] | None = None,
-) -> bool:
+    source_freshness: bool = False,
+) -> int:
     """`dbt build` (seeds, models, unit and data tests) for an optional as_of_date and
-    earliest_date (the vars of the same names) and any other vars."""
+    earliest_date (the vars of the same names) and any other vars, then, with
+    source_freshness, `dbt source freshness` (see run_dbt). Returns run_dbt's status."""
     args = ["build"]
     if select:
         args += ["--select", select]
@@ -52,4 +83,4 @@ def build(
         variables["as_of_date"] = as_of_date
     if earliest_date:
         variables["earliest_date"] = earliest_date
-    return run_dbt(args, variables or None)
+    return run_dbt(args, variables or None, source_freshness)

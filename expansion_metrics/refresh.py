@@ -11,8 +11,9 @@ published file by hand:
 
 - A lock (`<name>.lock`, flock, released by the kernel if the process dies) keeps two
   refreshes, or a refresh and an `expansion-metrics build` of the same file, apart. The
-  children (load, build, freshness) die with the refresh (PR_SET_PDEATHSIG) and inherit
-  the lock, so the lock is never free while one of them still writes the candidate.
+  children (the load; the build, which then checks source freshness) die with the refresh
+  (PR_SET_PDEATHSIG) and inherit the lock, so the lock is never free while one of them
+  still writes the candidate.
 - Nothing left by an earlier run is reused: the candidate, its `.wal` and the refresh's
   DuckDB spill folder are deleted first, and a failed candidate moves to `.failed`
   together with its own `.wal` (an old `.failed.duckdb.wal` is removed first). DuckDB
@@ -53,6 +54,7 @@ from pathlib import Path
 import duckdb
 
 from expansion_metrics import settings
+from expansion_metrics.dbt import FRESHNESS_FAILED
 
 # Set by the refresh for its children: the database whose lock the refresh already holds
 # (a child `expansion-metrics build` of the candidate must not try to take it again).
@@ -203,7 +205,16 @@ def _die_with(parent: int):  # noqa: ANN202 - a preexec_fn
     return preexec
 
 
-def _step(name: str, command: list[str], env: dict[str, str], cwd: Path, lock_fd: int) -> str:
+def _step(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    lock_fd: int,
+    named_failures: dict[int, str] | None = None,
+) -> str:
+    """Run one child; a failure raises RefreshError naming the step (or, for an exit
+    status in named_failures, the part of the step that failed)."""
     done = subprocess.run(
         command, env=env, cwd=cwd, capture_output=True, text=True, check=False,
         preexec_fn=_die_with(os.getpid()), pass_fds=(lock_fd,),
@@ -215,6 +226,7 @@ def _step(name: str, command: list[str], env: dict[str, str], cwd: Path, lock_fd
             how = f"was killed by signal {-done.returncode}"
         raise RefreshError(f"{name} {how}")
     if done.returncode != 0:
+        name = (named_failures or {}).get(done.returncode, name)
         reason = cause(done.stdout, done.stderr)
         raise RefreshError(f"{name} failed: {reason if len(reason) <= 300 else reason[:299] + '…'}")
     return done.stdout + done.stderr
@@ -535,27 +547,23 @@ def _build_candidate(
         "DBT_WRITE_JSON": "true",
     }
     if as_of_date:
-        # The same for build and freshness, given as the macro's environment variable
-        # rather than --vars: then the freshness check reuses the build's parse.
+        # Given as the macro's environment variable rather than --vars: the vars are part
+        # of dbt's parse state, and the next refresh reuses this one's parse.
         env["EXPANSION_METRICS_AS_OF_DATE"] = as_of_date
     cli = [sys.executable, "-m", "expansion_metrics.cli"]
     project = settings.PROJECT_DIR
     if raw is not None:
         _step("load", [*cli, "load", str(raw), *load_options], env, project, lock_fd)
     _reuse_parse(paths.runs / PARSE_FILE, run_dir / "target" / PARSE_FILE)
-    output = _step("build", [*cli, "build", *build_options], env, project, lock_fd)
-    (run_dir / "build.log").write_text(output)
-    dbt = str(Path(sys.executable).parent / "dbt")
-    freshness = _step(
-        "source freshness",
-        [dbt, "source", "freshness", "--project-dir", str(project), "--profiles-dir",
-         str(project)],
-        env, project, lock_fd,
+    # The build runs dbt source freshness after it, on the same parse in the same process.
+    output = _step(
+        "build", [*cli, "build", "--source-freshness", *build_options], env, project, lock_fd,
+        named_failures={FRESHNESS_FAILED: "source freshness"},
     )  # fmt: skip
-    (run_dir / "freshness.log").write_text(freshness)
+    (run_dir / "build.log").write_text(output)
     _reuse_parse(run_dir / "target" / PARSE_FILE, paths.runs / PARSE_FILE)
     summary = _summary(paths.candidate, run_dir)
-    stale = re.findall(r"WARN freshness of (\S+)", freshness)
+    stale = re.findall(r"WARN freshness of (\S+)", output)
     if stale:
         summary += f", raw data older than the freshness warning: {', '.join(stale)}"
     return summary

@@ -138,16 +138,21 @@ def group_members(pgid: int) -> dict[int, str]:
     return found
 
 
-def wait_for_step(pgid: int, step: str, timeout: float = 120) -> None:
-    """Wait until the refresh's child for `step` (load, build, freshness) is running."""
-    needle = {"load": "expansion_metrics.cli load", "build": "expansion_metrics.cli build",
-              "freshness": "source freshness"}[step]  # fmt: skip
+def wait_for_step(pgid: int, step: str, timeout: float = 120, ended: bool = False) -> None:
+    """Wait until the refresh's child for `step` (load, build) is running or, with
+    `ended`, has been running and is gone (the build ends with the freshness check)."""
+    needle = {"load": "expansion_metrics.cli load", "build": "expansion_metrics.cli build"}[step]
     deadline = time.monotonic() + timeout
+    seen = False
     while time.monotonic() < deadline:
-        if any(needle in cmd for cmd in group_members(pgid).values()):
+        running = any(needle in cmd for cmd in group_members(pgid).values())
+        if running and not ended:
             return
-        time.sleep(0.05)
-    raise AssertionError(f"the refresh never started its {step} step")
+        if seen and not running:
+            return
+        seen = seen or running
+        time.sleep(0.02)
+    raise AssertionError(f"the refresh never {'ended' if ended else 'started'} its {step} step")
 
 
 @pytest.fixture(scope="module")

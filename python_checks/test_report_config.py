@@ -75,8 +75,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     done = subprocess.run(
         [sys.executable, "-c",
          "import json, sys\nfrom expansion_metrics.dbt import run_dbt\n"
-         "sys.exit(0 if run_dbt(['build'], "
-         "json.loads(sys.argv[1])) else 1)",
+         "sys.exit(run_dbt(['build'], json.loads(sys.argv[1])))",
          json.dumps(VARS)],
         env={**os.environ, "EXPANSION_METRICS_DB": str(database)},
         capture_output=True, text=True, check=False,
