@@ -68,7 +68,7 @@ LONGEST_CHECKS := python_checks/test_refresh.py python_checks/test_refresh_fault
 	python_checks/test_properties.py
 # Three workers on two cores: one worker's checks wait on sleeps, fsyncs and child
 # processes often enough that two left about a fifth of the CPU idle (make test at
-# 2c1f7cd: 27 CPU-minutes in 16.7 minutes).
+# bae9b4b: 27 CPU-minutes in 16.7 minutes).
 PYTEST_WORKERS ?= 3
 pytest: setup
 	EXPANSION_METRICS_DB=$(CURDIR)/data/pytest.duckdb $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20 $(LONGEST_CHECKS) \

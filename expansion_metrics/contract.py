@@ -131,13 +131,22 @@ TABLES: tuple[Table, ...] = (
             Column("interval_count", "integer", positive=True),
             Column("valid_from", "date", required=True),
             Column("valid_to", "date", open_end=True),
+            # billing policies (all optional): the free trial ends on trial_end
+            # (exclusive); canceled_at = when the customer asked to cancel; list_amount =
+            # the undiscounted charge, discount_end = when a temporary discount stops
+            Column("trial_end", "date"),
+            Column("canceled_at", "date"),
+            Column("list_amount", "number", max_value=MAX_AMOUNT),
+            Column("discount_end", "date", open_end=True),
         ),
         key=("subscription_item_id",),
         description=(
             "One row per version of a subscription line. amount is the recurring charge for "
             "one billing period (interval_count billing_intervals; empty interval_count = 1), "
             "net of discounts, excluding tax; valid_from is inclusive, valid_to exclusive and "
-            "empty while the item is active."
+            "empty while the item is active. Optional: trial_end (exclusive end of a free "
+            "trial), canceled_at (cancellation requested), list_amount (the charge before "
+            "discounts) and discount_end (exclusive end of a temporary discount)."
         ),
         checks=(("valid_to", "valid_from"),),
     ),
@@ -232,6 +241,7 @@ TABLES: tuple[Table, ...] = (
             Column("amount", "number", required=True, max_value=MAX_AMOUNT),
             Column("currency", "currency", required=True),
             _enum("status", ("paid", "open", "overdue", "failed")),
+            Column("paid_at", "date"),  # optional: when it was paid
         ),
         key=("invoice_id",),
     ),

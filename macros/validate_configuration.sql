@@ -69,6 +69,8 @@
         'billing_source': ['contract', 'stripe'],
         'crm_source': ['contract', 'salesforce', 'hubspot'],
         'discounts_reducing_mrr': ['forever', 'all'],
+        'churn_recognition': ['service_end', 'cancellation'],
+        'discounts_in_mrr': ['permanent_only', 'all', 'none'],
     } -%}
     {%- for name, allowed in choices.items() -%}
         {%- if var(name) not in allowed -%}
@@ -169,7 +171,7 @@
 {% macro known_var_names() %}
     {{ return([
         'as_of_date', 'earliest_date', 'reporting_currency', 'fx_rate_policy', 'fx_rate_date',
-        'include_usage_in_mrr',
+        'include_usage_in_mrr', 'churn_recognition', 'discounts_in_mrr',
         'nrr_world_class_pct', 'nrr_strong_pct', 'nrr_needs_improvement_pct',
         'fiscal_year_start_month', 'coverage_healthy_ratio', 'coverage_alert_ratio',
         'conversion_lookback_months',

@@ -102,16 +102,19 @@ def build_warehouse(
     as_of_date: str,
     data_tests: bool = True,
     artefacts: bool = False,
+    variables: Mapping[str, object] | None = None,
 ) -> Path:
     """Load raw_dir with the real loader, then run the real `dbt build` into `database`
     (data tests included unless not `data_tests`, unit tests left out: see
-    WITHOUT_UNIT_TESTS; dbt's artefacts written only with `artefacts`, see build_env).
+    WITHOUT_UNIT_TESTS; dbt's artefacts written only with `artefacts`, see build_env),
+    with any other vars given (`build --var NAME=VALUE`).
 
     Both run as the CLI in a child process (dbt-duckdb keeps its connection open for the
     life of a process), so the test can open the file read-only afterwards.
     """
     env = build_env(database, data_tests, artefacts)
-    for command in (["load", str(raw_dir)], ["build", "--as-of-date", as_of_date]):
+    settings = [f"--var={name}={value}" for name, value in (variables or {}).items()]
+    for command in (["load", str(raw_dir)], ["build", "--as-of-date", as_of_date, *settings]):
         done = subprocess.run(
             [sys.executable, "-m", "expansion_metrics.cli", *command],
             env=env, capture_output=True, text=True, check=False,

@@ -39,6 +39,8 @@ CHANGED: dict[str, object] = {
     "fx_rate_policy": "fixed",
     "fx_rate_date": "2026-01-01",
     "include_usage_in_mrr": False,
+    "churn_recognition": "cancellation",
+    "discounts_in_mrr": "all",
     "nrr_world_class_pct": 130,
     "nrr_strong_pct": 105,
     "nrr_needs_improvement_pct": 85,

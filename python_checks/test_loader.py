@@ -179,6 +179,27 @@ BAD_CASES = {
         "subscription_items", _with(ITEMS, 0, quantity="-3"),
         ["subscription_items.csv", "row 1", "column quantity", "'-3'", "negative"],
     ),
+    "unparseable trial_end": (
+        "subscription_items", _with(ITEMS, 0, trial_end="next month"),
+        ["subscription_items.csv", "row 1", "column trial_end", "'next month'", "not a date"],
+    ),
+    "canceled_at before earliest_date": (
+        "subscription_items", _with(ITEMS, 1, canceled_at="1990-05-01"),
+        ["subscription_items.csv", "row 2", "column canceled_at", "'1990-05-01'"],
+    ),
+    "unparseable list_amount": (
+        "subscription_items", _with(ITEMS, 0, list_amount="1,200"),
+        ["subscription_items.csv", "row 1", "column list_amount", "'1,200'", "not a number"],
+    ),
+    "unparseable discount_end": (
+        "subscription_items", _with(ITEMS, 1, discount_end="2024-02-30"),
+        ["subscription_items.csv", "row 2", "column discount_end", "'2024-02-30'", "not a date"],
+    ),
+    "unparseable paid_at": (
+        "invoices", [{"invoice_id": "V1", "customer_id": "C1", "due_date": "2024-02-01",
+                      "amount": "500", "currency": "USD", "status": "paid", "paid_at": "paid"}],
+        ["invoices.csv", "row 1", "column paid_at", "'paid'", "not a date"],
+    ),
     "empty required value": (
         "subscription_items", _with(ITEMS, 0, customer_id=" "),
         ["subscription_items.csv", "row 1", "column customer_id", "required"],

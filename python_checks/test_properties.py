@@ -2,10 +2,12 @@
 
 One hypothesis example is a batch of random customer histories (random products, tiers,
 quantities, prices, currencies, billing intervals, mid-month and back-to-back changes,
-overlapping add-ons, churn and reactivation). Each batch goes through the real loader
-and dbt build three times: as drawn, with every date shifted by whole months, and with
-every amount multiplied by a constant. CI runs PROPERTY_BATCHES (default 1) batches of
-PROPERTY_CUSTOMERS (default 60) customers; raise both for a longer run, e.g.
+overlapping add-ons, churn and reactivation, free trials, cancellation requests and
+temporary discounts). Each batch goes through the real loader and dbt build three
+times: as drawn, with every date shifted by whole months, and with every amount
+multiplied by a constant; every build under the non-default billing policies
+(POLICY_VARS: churn recognised at cancellation, MRR as billed). CI runs PROPERTY_BATCHES
+(default 1) batches of PROPERTY_CUSTOMERS (default 60) customers; raise both for a longer run, e.g.
 `PROPERTY_BATCHES=20 .venv/bin/pytest python_checks/test_properties.py`.
 """
 
@@ -36,6 +38,7 @@ for year in (2023, 2024, 2025, 2026, 2027):
         RATES["GBP"][date(year, month, 1)] = Decimal("1.20") + Decimal(year - 2023) / 50
 PRODUCTS = {"platform": "seat", "analytics": "flat", "automation": "seat", "api": "usage"}
 TIERS = ["starter", "professional", "enterprise"]
+POLICY_VARS = {"churn_recognition": "cancellation", "discounts_in_mrr": "all"}
 
 
 def add_months(day: date, months: int) -> date:
@@ -66,12 +69,27 @@ def item_chain(draw: st.DrawFn) -> list[dict[str, object]]:
                 date(start.year, start.month, draw(st.integers(1, 28))), months_on
             )
             end = candidate if candidate > start else None
+        amount = Decimal(draw(st.integers(0, 500_000))) / 100
+        # Billing policies: a trial on a first version, a cancellation request, a
+        # discount (permanent, or temporary with a discount_end), each sometimes.
+        # (Every date is a day 1-28, so shifting by whole months keeps each month end's
+        # side of it.)
+        trial = draw(st.one_of(st.none(), st.tuples(st.integers(0, 2), st.integers(1, 28))))
+        trial_end = trial and add_months(date(start.year, start.month, trial[1]), trial[0])
+        cancel_months = draw(st.one_of(st.none(), st.integers(0, 20)))
+        discount = draw(st.one_of(st.none(), st.integers(1, 100_000)))
+        discount_months = draw(st.one_of(st.none(), st.integers(0, 12)))
         versions.append({
             "product": product, "pricing_model": pricing, "billing_interval": interval,
             "plan_tier": draw(st.sampled_from(TIERS)) if product == "platform" else None,
             "quantity": draw(st.integers(0, 50)),
-            "amount": Decimal(draw(st.integers(0, 500_000))) / 100,
+            "amount": amount,
             "valid_from": start, "valid_to": end,
+            "trial_end": trial_end if not versions and trial_end and trial_end > start else None,
+            "canceled_at": None if cancel_months is None else add_months(start, cancel_months),
+            "list_amount": None if discount is None else amount + Decimal(discount) / 100,
+            "discount_end": (None if discount is None or discount_months is None
+                             else add_months(start, discount_months)),
         })  # fmt: skip
         if end is None:
             break
@@ -102,8 +120,10 @@ def write_raw(directory: Path, batch: list[dict], shift: int = 0, scale: Decimal
                     **version, "subscription_item_id": f"i{len(items):05d}",
                     "customer_id": customer_id, "currency": history["currency"],
                     "amount": version["amount"] * scale,
-                    "valid_from": add_months(version["valid_from"], shift),
-                    "valid_to": version["valid_to"] and add_months(version["valid_to"], shift),
+                    "list_amount": version["list_amount"] and version["list_amount"] * scale,
+                    **{column: version[column] and add_months(version[column], shift)
+                       for column in ("valid_from", "valid_to", "trial_end", "canceled_at",
+                                      "discount_end")},
                 })  # fmt: skip
     rates = [
         {"currency": c, "month": add_months(m, shift), "rate_to_reporting": r}
@@ -115,19 +135,39 @@ def write_raw(directory: Path, batch: list[dict], shift: int = 0, scale: Decimal
     return directory, items
 
 
+def last_day(day: date) -> date:
+    return date.fromordinal(add_months(date(day.year, day.month, 1), 1).toordinal() - 1)
+
+
+def counted(item: dict, end: date) -> bool:
+    """Does the item count at month end `end` under POLICY_VARS? Trial days never count;
+    MRR stops at the end of the month the cancellation was asked for, or at valid_to."""
+    start = max(item["valid_from"], item["trial_end"] or item["valid_from"])
+    stops = [d for d in (item["valid_to"], item["canceled_at"] and last_day(item["canceled_at"]))
+             if d is not None]  # fmt: skip
+    return start <= end and (not stops or min(stops) > end)
+
+
+def billed(item: dict, end: date) -> Decimal:
+    """The charge billed at month end `end` (discounts_in_mrr all): amount, then
+    list_amount from discount_end on."""
+    if item["discount_end"] is not None and item["discount_end"] <= end:
+        return Decimal(item["list_amount"])
+    return Decimal(item["amount"])
+
+
 def expected_mrr_by_month(items: list[dict], as_of: date) -> dict[date, Decimal]:
-    """Total active MRR per month, straight from the raw items (independent of the models)."""
+    """Total counted MRR per month, straight from the raw items (independent of the
+    models), under POLICY_VARS."""
     rate = {c: (by_month[max(m for m in by_month if m <= as_of)] if by_month else Decimal(1))
             for c, by_month in RATES.items()}  # fmt: skip
     totals: dict[date, Decimal] = defaultdict(Decimal)
     month = date(2024, 1, 1)
     while (end := date.fromordinal(add_months(month, 1).toordinal() - 1)) <= as_of:
         for item in items:
-            if item["valid_from"] <= end and (item["valid_to"] is None or item["valid_to"] > end):
+            if counted(item, end):
                 totals[month] += (
-                    Decimal(item["amount"])
-                    * rate[item["currency"]]
-                    / MONTHS_IN[item["billing_interval"]]
+                    billed(item, end) * rate[item["currency"]] / MONTHS_IN[item["billing_interval"]]
                 )
         month = add_months(month, 1)
     return {m: v for m, v in totals.items() if v > 0}
@@ -221,7 +261,7 @@ def test_metric_properties_hold_for_random_histories(tmp_path_factory, batch):
     # Skip degenerate batches (hypothesis draws the simplest one first): the builds are dear.
     assume(len(items) >= 1.5 * len(batch))
     assume(sum(1 for i in items if i["amount"] > 0) >= len(batch))
-    base = build_warehouse(raw, root / "base.duckdb", AS_OF.isoformat())
+    base = build_warehouse(raw, root / "base.duckdb", AS_OF.isoformat(), variables=POLICY_VARS)
     check_invariants(base, items, AS_OF)
     seen = {m for (m,) in query(base, "select distinct movement_type from marts.fct_mrr_movements")}
     SUMMARY.append(
@@ -233,14 +273,15 @@ def test_metric_properties_hold_for_random_histories(tmp_path_factory, batch):
     # output by the same months and changes no amount.
     shifted_as_of = date.fromordinal(add_months(date(2026, 7, 1), SHIFT_MONTHS).toordinal() - 1)
     raw, _ = write_raw(root / "shifted_raw", batch, shift=SHIFT_MONTHS)
-    shifted = build_warehouse(raw, root / "shifted.duckdb", shifted_as_of.isoformat())
+    shifted = build_warehouse(raw, root / "shifted.duckdb", shifted_as_of.isoformat(),
+                              variables=POLICY_VARS)  # fmt: skip
     assert fct(shifted, SHIFT_MONTHS) == fct(base)
     assert nrr(shifted, SHIFT_MONTHS) == nrr(base)
 
     # Multiplying every amount by a constant multiplies every amount column and leaves
     # every percentage unchanged (up to the 6-decimal rounding of item MRR).
     raw, _ = write_raw(root / "scaled_raw", batch, scale=SCALE)
-    scaled = build_warehouse(raw, root / "scaled.duckdb", AS_OF.isoformat())
+    scaled = build_warehouse(raw, root / "scaled.duckdb", AS_OF.isoformat(), variables=POLICY_VARS)
     base_rows, scaled_rows = fct(base), fct(scaled)
     assert base_rows.keys() == scaled_rows.keys()
     for key, (movement, *amounts) in base_rows.items():

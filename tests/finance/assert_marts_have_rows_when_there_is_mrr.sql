@@ -1,6 +1,6 @@
 {#-
     A finance mart is never silently empty: while a countable subscription item is
-    active at the end of a month on or before the last complete month (of as_of_date),
+    counted at the end of a month on or before the last complete month (of as_of_date),
     fct_mrr_movements, mart_expansion and mart_cohort_retention must have rows, and
     mart_nrr too when such a month comes before the last one (NRR needs a previous
     month). Stops the build naming the empty mart (fail_with).
@@ -16,13 +16,14 @@ countable_items as (
 ),
 
 month_end_items as (
-    {#- Items active at the end of their first month (and so at a month end at all). -#}
+    {#- Items counted at the end of their first counted month (so at a month end at all;
+        counted_from and counted_to carry the trial and churn_recognition policies). -#}
     select
-        cast({{ dbt.date_trunc('month', 'valid_from') }} as date) as first_month
+        cast({{ dbt.date_trunc('month', 'counted_from') }} as date) as first_month
     from countable_items
     where
-        valid_to is null
-        or valid_to > {{ dbt.last_day('valid_from', 'month') }}
+        counted_to is null
+        or counted_to > {{ dbt.last_day('counted_from', 'month') }}
 ),
 
 expected as (

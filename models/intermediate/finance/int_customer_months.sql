@@ -1,5 +1,6 @@
 {#-
-    Customer MRR at the end of each month (sum over products), where it is above 0.
+    Customer MRR and discount MRR at the end of each month (sums over products), where
+    MRR is above 0.
     Incremental: a refresh recomputes only the months from int_mrr_refresh_window on.
 -#}
 {%- set recompute_from = '(select recompute_from_month from '
@@ -19,7 +20,8 @@ final as (
         month,
         next_month,
         customer_id,
-        sum(product_mrr) as mrr
+        sum(product_mrr) as mrr,
+        sum(discount_mrr) as discount_mrr
     from customer_product_months
     group by 1, 2, 3
     having sum(product_mrr) > 0

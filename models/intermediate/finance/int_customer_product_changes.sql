@@ -66,6 +66,8 @@ product_changes as (
         max(case when is_starting then tier_rank end) as starting_tier_rank,
         max(case when is_starting then null else tier_rank end) as ending_tier_rank,
         sum(side_sign * seats) as seats_delta,
+        sum(case when is_starting then seats else 0 end) as starting_seats,
+        sum(case when is_starting then seat_priced_mrr else 0 end) as starting_seat_priced_mrr,
     {%- for pricing_model in ['seat', 'usage', 'flat'] %}
         sum(side_sign * {{ pricing_model }}_priced_mrr) as {{ pricing_model }}_priced_delta
         {{- ',' if not loop.last }}
@@ -106,32 +108,46 @@ whole_product_changes as (
     where is_whole_product_change and product_delta != 0
 ),
 
+seat_parts as (
+    {#-
+        GitLab's split of the seat-priced part of a product: seat part = last month's
+        MRR per seat x the change in seats, price part = the rest (this month's seats x
+        the change in MRR per seat); without seats last month it is all seat part.
+    -#}
+    select
+        *,
+        case
+            when starting_seats = 0 then seat_priced_delta
+            else cast(
+                starting_seat_priced_mrr / starting_seats * seats_delta as decimal(38, 6)
+            )
+        end as seat_part
+    from product_change_scopes
+    where not is_whole_product_change
+),
+
 item_changes as (
     {#-
-        Each pricing model's part of the product moves by its own rule: seat items ->
-        seat / seat_reduction when the seat count moved the same way, else price /
-        price_decrease; usage items -> usage / usage_decline; flat items -> price /
-        price_decrease.
+        Each pricing model's part of the product moves by its own rule: the seat part of
+        seat items -> seat / seat_reduction and their price part -> price /
+        price_decrease, each by its own sign; usage items -> usage / usage_decline; flat
+        items -> price / price_decrease.
     -#}
-    {%- for pricing_model in ['seat', 'usage', 'flat'] %}
-        {%- set delta = pricing_model ~ '_priced_delta' %}
+    {%- for part, expansion, contraction in [
+        ('seat_part', 'seat', 'seat_reduction'),
+        ('seat_priced_delta - seat_part', 'price', 'price_decrease'),
+        ('usage_priced_delta', 'usage', 'usage_decline'),
+        ('flat_priced_delta', 'price', 'price_decrease'),
+    ] %}
         select
             customer_id,
             month,
             case
-                {%- if pricing_model == 'seat' %}
-                    when {{ delta }} > 0 and seats_delta > 0 then 'seat'
-                    when {{ delta }} < 0 and seats_delta < 0 then 'seat_reduction'
-                {%- elif pricing_model == 'usage' %}
-                    when {{ delta }} > 0 then 'usage'
-                    when {{ delta }} < 0 then 'usage_decline'
-                {%- endif %}
-                when {{ delta }} > 0 then 'price'
-                else 'price_decrease'
+                when {{ part }} > 0 then '{{ expansion }}' else '{{ contraction }}'
             end as change_type,
-            abs({{ delta }}) as change_mrr
-        from product_change_scopes
-        where not is_whole_product_change and {{ delta }} != 0
+            abs({{ part }}) as change_mrr
+        from seat_parts
+        where {{ part }} != 0
         {{ 'union all' if not loop.last }}
     {%- endfor %}
 ),

@@ -1,9 +1,20 @@
 {#-
-    Product state of a customer at the end of each month: the items active on the
-    month's last day (valid_from <= month_end_date and valid_to empty or later), with
-    the product's MRR split by the pricing model of its items.
+    Product state of a customer at the end of each month: the items counted on the
+    month's last day (counted_from <= month_end_date and counted_to empty or later: the
+    trial and churn_recognition policies), at the MRR the var discounts_in_mrr gives,
+    with the product's MRR split by the pricing model of its items.
     Incremental: a refresh recomputes only the months from int_mrr_refresh_window on.
 -#}
+{#- An item's MRR on a month end: billed = the net charge while its discount applies,
+    the list charge from discount_end on; see discounts_in_mrr in dbt_project.yml. -#}
+{%- set billed_mrr = 'case when countable_items.discount_end <= calendar_months.month_end_date '
+    ~ 'then countable_items.list_mrr else countable_items.mrr end' %}
+{%- set item_mrr = {
+    'all': billed_mrr,
+    'none': 'countable_items.list_mrr',
+    'permanent_only': 'case when countable_items.discount_end is null '
+        ~ 'then countable_items.mrr else countable_items.list_mrr end',
+}[var('discounts_in_mrr')] %}
 {%- set recompute_from = '(select recompute_from_month from '
     ~ ref('int_mrr_refresh_window') ~ ')' %}
 
@@ -12,7 +23,7 @@ with
 countable_items as (
     select * from {{ ref('int_countable_subscription_items') }}
     {%- if is_incremental() %}
-        where valid_to is null or valid_to > {{ recompute_from }}
+        where counted_to is null or counted_to > {{ recompute_from }}
     {%- endif %}
 ),
 
@@ -31,15 +42,16 @@ active_items as (
         countable_items.product,
         countable_items.pricing_model,
         countable_items.quantity,
-        countable_items.mrr,
+        {{ item_mrr }} as mrr,
+        countable_items.list_mrr - ({{ billed_mrr }}) as discount_mrr,
         countable_items.tier_rank
     from countable_items
     inner join calendar_months
         on
-            countable_items.valid_from <= calendar_months.month_end_date
+            countable_items.counted_from <= calendar_months.month_end_date
             and (
-                countable_items.valid_to is null
-                or countable_items.valid_to > calendar_months.month_end_date
+                countable_items.counted_to is null
+                or countable_items.counted_to > calendar_months.month_end_date
             )
 ),
 
@@ -55,6 +67,7 @@ final as (
         customer_id,
         product,
         sum(mrr) as product_mrr,
+        sum(discount_mrr) as discount_mrr,
         {%- for pricing_model in ['seat', 'usage', 'flat'] %}
             sum(
                 case when pricing_model = '{{ pricing_model }}' then mrr else 0 end

@@ -60,7 +60,9 @@ customer_sides as (
         case when month_sides.is_starting then customer_months.mrr else 0 end
             as starting_mrr,
         case when month_sides.is_starting then 0 else customer_months.mrr end
-            as ending_mrr
+            as ending_mrr,
+        case when month_sides.is_starting then 0 else customer_months.discount_mrr end
+            as discount_mrr
     from customer_months
     cross join month_sides
 ),
@@ -78,6 +80,7 @@ balances as (
         month,
         sum(starting_mrr) as starting_mrr,
         sum(ending_mrr) as ending_mrr,
+        sum(discount_mrr) as discount_mrr,
     {%- for change_type in change_types %}
         sum({{ change_type }}_mrr) as {{ change_type }}_mrr
         {{- ',' if not loop.last }}
@@ -88,6 +91,7 @@ balances as (
             month,
             starting_mrr,
             ending_mrr,
+            discount_mrr,
         {%- for change_type in change_types %}
             0 as {{ change_type }}_mrr
             {{- ',' if not loop.last }}
@@ -99,6 +103,7 @@ balances as (
             month,
             0 as starting_mrr,
             0 as ending_mrr,
+            0 as discount_mrr,
         {%- for change_type in change_types %}
             {{ change_type }}_mrr
             {{- ',' if not loop.last }}
@@ -115,6 +120,7 @@ statuses as (
         cohorts.cohort_month,
         balances.starting_mrr,
         balances.ending_mrr,
+        balances.discount_mrr,
         case
             when balances.starting_mrr = 0 and balances.month = cohorts.cohort_month
                 then 'new'
@@ -172,6 +178,7 @@ final as (
             when statuses.movement_type = 'churn' then statuses.starting_mrr else 0
         end as churned_mrr,
         statuses.ending_mrr,
+        statuses.discount_mrr,
     {%- for change_type in expansion_types() + contraction_types() %}
         case
             when {{ is_retained }}

@@ -47,7 +47,9 @@ final as (
             when attempt_count > 0 then 'failed'
             when due_date < {{ as_of_date() }} then 'overdue'
             else 'open'
-        end as {{ dbt.type_string() }}) as status
+        end as {{ dbt.type_string() }}) as status,
+        {#- not mapped yet: Fivetran's status_transitions_paid_at -#}
+        cast(null as date) as paid_at
     from renamed
     where stripe_status in ('paid', 'uncollectible', 'open')
 )

@@ -23,7 +23,13 @@ final as (
         cast(billing_interval as {{ dbt.type_string() }}) as billing_interval,
         cast(interval_count as {{ dbt.type_bigint() }}) as interval_count,
         cast(valid_from as date) as valid_from,
-        cast(valid_to as date) as valid_to
+        cast(valid_to as date) as valid_to,
+        {#- not mapped yet: trials, cancellations and temporary discounts (the contract's
+            optional billing-policy columns) -#}
+        cast(null as date) as trial_end,
+        cast(null as date) as canceled_at,
+        cast(null as double) as list_amount,
+        cast(null as date) as discount_end
     from mapped
     where quarantine_reason is null
 )

@@ -27,7 +27,8 @@ renamed as (
         end as amount,
 
         ---------- dates
-        cast(source.due_date as date) as due_date
+        cast(source.due_date as date) as due_date,
+        cast(source.paid_at as date) as paid_at
     from source
     left join constant_rates
         on upper(trim(source.currency)) = constant_rates.currency

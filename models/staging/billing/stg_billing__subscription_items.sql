@@ -27,11 +27,16 @@ renamed as (
         ---------- numerics
         cast(source.quantity as double) as quantity,
         cast(source.amount as double) as amount_local,
+        {#- empty = no discount: the charge before discounts is amount -#}
+        cast(coalesce(source.list_amount, source.amount) as double) as list_amount_local,
         constant_rates.rate_to_reporting as fx_rate_to_reporting,
 
         ---------- dates
         cast(source.valid_from as date) as valid_from,
-        cast(source.valid_to as date) as valid_to
+        cast(source.valid_to as date) as valid_to,
+        cast(source.trial_end as date) as trial_end,
+        cast(source.canceled_at as date) as canceled_at,
+        cast(source.discount_end as date) as discount_end
     from source
     left join constant_rates
         on upper(trim(source.currency)) = constant_rates.currency
@@ -74,6 +79,7 @@ with_mrr as (
 ) %}
 {%- set local_value = per_month.replace('{charge}', 'amount_local') %}
 {%- set reporting_value = per_month.replace('{charge}', 'amount_local * fx_rate_to_reporting') %}
+{%- set list_value = per_month.replace('{charge}', 'list_amount_local * fx_rate_to_reporting') %}
 
 final as (
     select
@@ -85,7 +91,11 @@ final as (
         case
             when abs({{ reporting_value }}) < {{ mrr_limit }}
                 then cast({{ reporting_value }} as decimal(18, 6))
-        end as mrr
+        end as mrr,
+        case
+            when abs({{ list_value }}) < {{ mrr_limit }}
+                then cast({{ list_value }} as decimal(18, 6))
+        end as list_mrr
     from with_mrr
 )
 

@@ -1,0 +1,179 @@
+"""Billing policies through the real loader and dbt build, values computed by hand.
+
+Four USD customers, each a monthly flat item, as of 2025-12-31 (reporting months January
+to December 2025):
+
+- `trial`: from 2025-03-10 with trial_end 2025-04-10, 100 a month. Trial months never
+  count (Stripe's rule: a trial is not MRR): nothing in March, `new` 100 in April.
+- `coupon`: a forever coupon, list 100, billed 80, no discount_end: MRR 80 from January
+  under both discount policies used here (Stripe counts forever coupons), discount 20.
+- `intro`: list 100, billed 50 until discount_end 2025-06-01. permanent_only (default):
+  100 every month and no expansion when the discount ends; all: 50 January to May, 100
+  from June (June's last day is on or after discount_end): `price` expansion of 50 in
+  June. discount_mrr 50 January to May, 0 from June, under either.
+- `cancel`: 2025-01-01 to valid_to 2025-09-01, canceled_at 2025-06-15. service_end
+  (default): counted through August (August 31 is before valid_to), churned 100 in
+  September; cancellation: MRR stops at the end of June, churned 100 in June.
+- `lapsed`: a trial from 2025-05-05 to trial_end 2025-06-05 whose item ends on
+  2025-06-01: never MRR, and a trial that did not convert.
+
+- `seats`: GitLab's example, 10 seats at 1,200 ARR per seat (an annual item of 12,000,
+  MRR 1,000) becoming 15 seats at 1,300 per seat on 2025-05-01 (19,500 a year, MRR
+  1,625): +7,500 ARR in May = 6,000 of seat (MRR 500) + 1,500 of price (MRR 125).
+
+mart_trial_conversion (total rows): March 1 start; April 1 decided, 1 converted (100%);
+May 1 start; June 1 decided, 0 converted (0%).
+
+The default build and one with churn_recognition cancellation and discounts_in_mrr all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import build_warehouse, write_table
+
+AS_OF = "2025-12-31"
+MONTHS = [f"2025-{m:02d}-01" for m in range(1, 13)]
+
+
+def item(customer: str, **fields: object) -> dict[str, object]:
+    return {"subscription_item_id": customer, "customer_id": customer, "product": "platform",
+            "pricing_model": "flat", "quantity": 1, "currency": "USD",
+            "billing_interval": "month", **fields}  # fmt: skip
+
+
+def raw_set(directory: Path) -> Path:
+    customers = ["trial", "coupon", "intro", "cancel", "lapsed", "seats"]
+    write_table(directory, "customers", [
+        {"customer_id": c, "customer_name": c, "segment": "smb", "created_at": "2025-01-01"}
+        for c in customers
+    ])  # fmt: skip
+    write_table(directory, "subscription_items", [
+        item("trial", amount=100, valid_from="2025-03-10", trial_end="2025-04-10"),
+        item("coupon", amount=80, list_amount=100, valid_from="2025-01-01"),
+        item("intro", amount=50, list_amount=100, discount_end="2025-06-01",
+             valid_from="2025-01-01"),
+        item("cancel", amount=100, valid_from="2025-01-01", valid_to="2025-09-01",
+             canceled_at="2025-06-15"),
+        item("lapsed", amount=100, valid_from="2025-05-05", valid_to="2025-06-01",
+             trial_end="2025-06-05"),
+        {**item("seats", amount=12_000, valid_from="2025-01-01", valid_to="2025-05-01",
+                pricing_model="seat", quantity=10, billing_interval="year"),
+         "subscription_item_id": "seats_10"},
+        {**item("seats", amount=19_500, valid_from="2025-05-01", pricing_model="seat",
+                quantity=15, billing_interval="year"), "subscription_item_id": "seats_15"},
+    ])  # fmt: skip
+    return directory
+
+
+Rows = dict[tuple[str, str], dict[str, object]]
+
+
+def bridge(database: Path) -> Rows:
+    with duckdb.connect(str(database), read_only=True) as con:
+        cursor = con.execute(
+            "select cast(month as varchar) as month, customer_id, movement_type, new_mrr, "
+            "expansion_mrr, seat_mrr, price_mrr, churned_mrr, ending_mrr, discount_mrr "
+            "from marts.fct_mrr_movements"
+        )
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return {(str(r["customer_id"]), str(r["month"])): r for r in rows}
+
+
+def trials(database: Path) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(
+            "select cast(month as varchar), trial_starts, trials_decided, trial_conversions, "
+            "trial_conversion_rate_pct from marts.mart_trial_conversion "
+            "where dimension = 'all' order by month"
+        ).fetchall()
+
+
+@pytest.fixture(scope="module")
+def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("billing_policies")
+    raw = raw_set(root / "raw")
+    default = build_warehouse(raw, root / "default.duckdb", AS_OF)
+    other = build_warehouse(raw, root / "other.duckdb", AS_OF, variables={
+        "churn_recognition": "cancellation", "discounts_in_mrr": "all"})  # fmt: skip
+    return {"default": default, "other": other}
+
+
+@pytest.fixture(scope="module")
+def builds(warehouses: dict[str, Path]) -> dict[str, Rows]:
+    return {name: bridge(database) for name, database in warehouses.items()}
+
+
+def months_of(rows: Rows, customer: str) -> list[str]:
+    return sorted(month for c, month in rows if c == customer)
+
+
+@pytest.mark.parametrize("build", ["default", "other"])
+def test_trial_months_are_not_mrr(builds, build):
+    rows = builds[build]
+    assert months_of(rows, "trial") == MONTHS[3:]
+    first = rows[("trial", "2025-04-01")]
+    assert (first["movement_type"], first["new_mrr"]) == ("new", 100)
+
+
+@pytest.mark.parametrize("build", ["default", "other"])
+def test_a_forever_coupon_counts_net(builds, build):
+    rows = builds[build]
+    assert months_of(rows, "coupon") == MONTHS
+    coupon = [rows[("coupon", month)] for month in MONTHS]
+    assert {(r["ending_mrr"], r["discount_mrr"]) for r in coupon} == {(80, 20)}
+
+
+def test_a_temporary_discount_ending_is_not_expansion_by_default(builds):
+    rows = builds["default"]
+    intro = [rows[("intro", month)] for month in MONTHS]
+    assert [r["ending_mrr"] for r in intro] == [100] * 12
+    assert [r["expansion_mrr"] for r in intro] == [0] * 12
+    assert [r["discount_mrr"] for r in intro] == [50] * 5 + [0] * 7
+
+
+def test_a_temporary_discount_ending_is_price_expansion_when_all_discounts_count(builds):
+    rows = builds["other"]
+    intro = [rows[("intro", month)] for month in MONTHS]
+    assert [r["ending_mrr"] for r in intro] == [50] * 5 + [100] * 7
+    june = rows[("intro", "2025-06-01")]
+    assert (june["movement_type"], june["expansion_mrr"], june["price_mrr"]) == (
+        "expansion", 50, 50)  # fmt: skip
+    assert [r["discount_mrr"] for r in intro] == [50] * 5 + [0] * 7
+
+
+def test_churn_at_service_end_by_default(builds):
+    rows = builds["default"]
+    assert months_of(rows, "cancel") == MONTHS[:9]
+    september = rows[("cancel", "2025-09-01")]
+    assert (september["movement_type"], september["churned_mrr"]) == ("churn", 100)
+    assert rows[("cancel", "2025-08-01")]["ending_mrr"] == 100
+
+
+def test_churn_in_the_month_of_the_cancellation_request(builds):
+    rows = builds["other"]
+    assert months_of(rows, "cancel") == MONTHS[:6]
+    june = rows[("cancel", "2025-06-01")]
+    assert (june["movement_type"], june["churned_mrr"], june["ending_mrr"]) == ("churn", 100, 0)
+
+
+@pytest.mark.parametrize("build", ["default", "other"])
+def test_trial_starts_and_conversions(warehouses, build):
+    assert months_of(bridge(warehouses[build]), "lapsed") == []
+    assert trials(warehouses[build]) == [
+        ("2025-03-01", 1, 0, 0, None),
+        ("2025-04-01", 0, 1, 1, 100.0),
+        ("2025-05-01", 1, 0, 0, None),
+        ("2025-06-01", 0, 1, 0, 0.0),
+    ]
+
+
+@pytest.mark.parametrize("build", ["default", "other"])
+def test_seat_and_price_parts_of_the_gitlab_example(builds, build):
+    may = builds[build][("seats", "2025-05-01")]
+    arr = {k: 12 * may[k] for k in ("expansion_mrr", "seat_mrr", "price_mrr")}
+    assert arr == {"expansion_mrr": 7_500, "seat_mrr": 6_000, "price_mrr": 1_500}
