@@ -32,9 +32,12 @@ def run_dbt(
     FRESHNESS_FAILED."""
     from dbt.cli.main import dbtRunner
 
-    # The profile reads the warehouse path from the environment; make it absolute so dbt
-    # builds into the same file whatever the working directory.
-    os.environ["EXPANSION_METRICS_DB"] = str(settings.database_path())
+    # The profile reads the warehouse path from the environment. Unset, the default is
+    # made absolute (the profile's own default is relative to the project); a path given
+    # is left as given: dbt opens it from the working directory, as the loader does, and
+    # dbt's parse state includes it (the checks build through one relative name to reuse
+    # one parse).
+    os.environ.setdefault("EXPANSION_METRICS_DB", str(settings.database_path()))
     project = str(settings.PROJECT_DIR)
     common = ["--project-dir", project, "--profiles-dir", project]
     if variables:

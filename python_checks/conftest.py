@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -79,21 +80,61 @@ WITHOUT_ARTEFACTS = {**WITHOUT_UNIT_TESTS, "DBT_WRITE_JSON": "false"}
 MODELS_ONLY = {**WITHOUT_ARTEFACTS, "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test test"}
 
 
+# A check's build of warehouse W runs in W's dbt target folder and names the warehouse
+# through a hard link there, LINK_NAME: the profile's path (and DuckDB's catalog name,
+# which a symbolic link would not keep) is then the same for every warehouse, and dbt's
+# parse state (which includes it) lets a build reuse the parse of any earlier build under
+# the same vars. cli() copies in the parse this process saved for the same command line
+# (so the same vars): a small build skips about 6 of its 20 core-seconds. DuckDB writes
+# its file in place, so both names see every write.
+LINK_NAME = "warehouse.duckdb"
+PARSE_FILE = "partial_parse.msgpack"
+_PARSES: list[Path] = []  # the session's folder of saved parses, set by private_dbt_paths
+
+
 def build_env(database: Path, data_tests: bool = True, artefacts: bool = False) -> dict[str, str]:
     """The environment of a build of `database` without unit tests or artefacts (and
     without data tests when not `data_tests`), with dbt's target folder beside the
-    warehouse: the next build of the same warehouse under the same vars reuses its parse
-    (dbt parses everything again when the warehouse path or a var differs). With
-    `artefacts`, dbt writes its JSON artefacts to the target folder the caller's
-    environment names (MetricFlow reads the semantic manifest from there)."""
+    warehouse, for cli(). With `artefacts`, dbt writes its JSON artefacts to the target
+    folder the caller's environment names (MetricFlow reads the semantic manifest from
+    there) and the warehouse is named by its own path."""
     if artefacts:
         return {**os.environ, **WITHOUT_UNIT_TESTS, "EXPANSION_METRICS_DB": str(database)}
+    target = database.with_name(database.name + ".dbt_target")
+    target.mkdir(parents=True, exist_ok=True)
+    link = target / LINK_NAME
+    if not database.exists():
+        duckdb.connect(str(database)).close()  # a new, empty warehouse to link to
+    if not (link.exists() and link.samefile(database)):
+        link.unlink(missing_ok=True)  # a warehouse deleted and made again at this path
+        os.link(database, link)
     return {
         **os.environ,
         **(WITHOUT_ARTEFACTS if data_tests else MODELS_ONLY),
-        "EXPANSION_METRICS_DB": str(database),
-        "DBT_TARGET_PATH": str(database.with_name(database.name + ".dbt_target")),
+        "EXPANSION_METRICS_DB": LINK_NAME,
+        "DBT_TARGET_PATH": str(target),
     }
+
+
+def cli(env: dict[str, str], *arguments: str, program: list[str] | None = None):  # noqa: ANN201
+    """Run `expansion-metrics ARGUMENTS` (or `program`) as a child process in the
+    environment of build_env(): from the target folder when the warehouse is named by the
+    link, with the session's last dbt parse of the same arguments (so the same vars)."""
+    command = program or [sys.executable, "-m", "expansion_metrics.cli"]
+    if env.get("EXPANSION_METRICS_DB") != LINK_NAME:
+        return subprocess.run([*command, *arguments], env=env, capture_output=True, text=True,
+                              check=False)  # fmt: skip
+    target = Path(env["DBT_TARGET_PATH"])
+    parse = target / PARSE_FILE
+    key = hashlib.sha256("\0".join([*command, *arguments]).encode()).hexdigest()[:16]
+    saved = _PARSES[0] / f"{key}.msgpack" if _PARSES else None
+    if saved is not None and saved.exists():
+        shutil.copyfile(saved, parse)
+    done = subprocess.run([*command, *arguments], env=env, cwd=target, capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    if saved is not None and parse.exists():
+        shutil.copyfile(parse, saved)
+    return done
 
 
 def build_warehouse(
@@ -114,11 +155,9 @@ def build_warehouse(
     """
     env = build_env(database, data_tests, artefacts)
     settings = [f"--var={name}={value}" for name, value in (variables or {}).items()]
-    for command in (["load", str(raw_dir)], ["build", "--as-of-date", as_of_date, *settings]):
-        done = subprocess.run(
-            [sys.executable, "-m", "expansion_metrics.cli", *command],
-            env=env, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+    for command in (["load", str(raw_dir.absolute())],
+                    ["build", "--as-of-date", as_of_date, *settings]):  # fmt: skip
+        done = cli(env, *command)
         assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
     return database
 
@@ -140,6 +179,8 @@ def private_dbt_paths(tmp_path_factory: pytest.TempPathFactory) -> None:
         ("EXPANSION_METRICS_TEMP_DIR", "duckdb_tmp"),
     ):
         os.environ[variable] = str(root / name)
+    (root / "parses").mkdir()
+    _PARSES.append(root / "parses")
 
 
 # Figures a check wants shown after the run (fuzz counts, property batch sizes), printed

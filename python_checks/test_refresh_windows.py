@@ -9,13 +9,12 @@ must equal a fresh full build of the same raw data.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
-from conftest import build_env, build_warehouse
+from conftest import build_env, build_warehouse, cli
 from test_incremental import (
     DEMO,
     contents,
@@ -85,8 +84,7 @@ def test_a_run_that_leaves_out_a_chain_model_records_no_refresh(tmp_path: Path):
 
 
 def run(command: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-m", "expansion_metrics.cli", *command],
-                          env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    done = cli(env, *command)
     assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
 
 
@@ -136,11 +134,10 @@ def check_tests_cover_the_recomputed_months_and_the_identity_every_month(warehou
     run(["build", "--as-of-date", "2026-10-17"], env)
     assert windows(warehouse)[0] == date(2026, 10, 1)
     project = Path(__file__).resolve().parents[1]
-    alone = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "test", "--select", "fct_mrr_movements",
-         "--project-dir", str(project), "--profiles-dir", str(project),
-         "--vars", "{as_of_date: 2026-10-17}"],
-        env=env, capture_output=True, text=True, check=False,
+    alone = cli(
+        env, "test", "--select", "fct_mrr_movements", "--project-dir", str(project),
+        "--profiles-dir", str(project), "--vars", "{as_of_date: 2026-10-17}",
+        program=[str(Path(sys.executable).with_name("dbt"))],
     )  # fmt: skip
     assert alone.returncode == 1, alone.stdout
     failed = [line for line in alone.stdout.splitlines() if "FAIL 1 " in line]
@@ -148,8 +145,6 @@ def check_tests_cover_the_recomputed_months_and_the_identity_every_month(warehou
     with duckdb.connect(str(warehouse)) as con:
         con.execute("""update marts.fct_mrr_movements set ending_mrr = ending_mrr + 1
                        where month = date '2025-01-01' and movement_type = 'sideways'""")
-    done = subprocess.run([sys.executable, "-m", "expansion_metrics.cli", "build",
-                           "--as-of-date", "2026-10-17"],
-                          env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    done = cli(env, "build", "--as-of-date", "2026-10-17")
     assert done.returncode != 0
     assert "FAILED test assert_mrr_bridge_identity" in done.stderr, done.stderr
