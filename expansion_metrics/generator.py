@@ -38,7 +38,7 @@ from typing import TypeVar
 from tqdm import tqdm
 
 from expansion_metrics.connector_export import inverse
-from expansion_metrics.contract import STAGES, TABLES
+from expansion_metrics.contract import STAGES, TABLES, TABLES_BY_NAME
 
 __all__ = ["generate"]
 
@@ -901,7 +901,11 @@ def _render_chunk(job: tuple[int, int, int, _Calendar, dict[str, float]]) -> _Ch
     for idx in range(first, last):
         rows, life = _customer_rows(idx, seed, cal)
         for table, table_rows in rows.items():
-            writers[table].writerows(table_rows)
+            # the contract's optional billing-policy columns (trial_end, canceled_at,
+            # list_amount, discount_end, paid_at) are left empty: every file has the
+            # contract's header
+            width = len(TABLES_BY_NAME[table].columns)
+            writers[table].writerows(row + [""] * (width - len(row)) for row in table_rows)
             counts[table] += len(table_rows)
         for day, kind, _, delta in life.events:
             if kind == "expansion" and delta > 0 and day < cal.horizon:
