@@ -21,6 +21,11 @@ to December 2025):
   MRR 1,000) becoming 15 seats at 1,300 per seat on 2025-05-01 (19,500 a year, MRR
   1,625): +7,500 ARR in May = 6,000 of seat (MRR 500) + 1,500 of price (MRR 125).
 
+- `leaving`: 100 a month from 2025-01-01, canceled_at 2025-12-10, valid_to 2026-03-01.
+  service_end: still counted in December, scheduled churn 12 x 100 = 1,200 ARR on its
+  current-state row (mart_customer_health); cancellation: churned in December, so no
+  current-state row.
+
 mart_trial_conversion (total rows): March 1 start; April 1 decided, 1 converted (100%);
 May 1 start; June 1 decided, 0 converted (0%).
 
@@ -46,7 +51,7 @@ def item(customer: str, **fields: object) -> dict[str, object]:
 
 
 def raw_set(directory: Path) -> Path:
-    customers = ["trial", "coupon", "intro", "cancel", "lapsed", "seats"]
+    customers = ["trial", "coupon", "intro", "cancel", "lapsed", "seats", "leaving"]
     write_table(directory, "customers", [
         {"customer_id": c, "customer_name": c, "segment": "smb", "created_at": "2025-01-01"}
         for c in customers
@@ -65,6 +70,8 @@ def raw_set(directory: Path) -> Path:
          "subscription_item_id": "seats_10"},
         {**item("seats", amount=19_500, valid_from="2025-05-01", pricing_model="seat",
                 quantity=15, billing_interval="year"), "subscription_item_id": "seats_15"},
+        item("leaving", amount=100, valid_from="2025-01-01", valid_to="2026-03-01",
+             canceled_at="2025-12-10"),
     ])  # fmt: skip
     return directory
 
@@ -177,3 +184,16 @@ def test_seat_and_price_parts_of_the_gitlab_example(builds, build):
     may = builds[build][("seats", "2025-05-01")]
     arr = {k: 12 * may[k] for k in ("expansion_mrr", "seat_mrr", "price_mrr")}
     assert arr == {"expansion_mrr": 7_500, "seat_mrr": 6_000, "price_mrr": 1_500}
+
+
+def test_scheduled_churn_on_the_current_state(warehouses):
+    query = ("select customer_id, scheduled_churn_arr from marts.mart_customer_health "
+             "where scheduled_churn_arr != 0")  # fmt: skip
+    with duckdb.connect(str(warehouses["default"]), read_only=True) as con:
+        assert con.execute(query).fetchall() == [("leaving", 1200)]
+    with duckdb.connect(str(warehouses["other"]), read_only=True) as con:
+        assert con.execute(query).fetchall() == []
+        current = con.execute("select count(*) from marts.mart_customer_health "
+                              "where customer_id = 'leaving'").fetchone()  # fmt: skip
+    assert current == (0,)
+    assert months_of(bridge(warehouses["other"]), "leaving")[-1] == "2025-12-01"

@@ -5,16 +5,6 @@
     with the product's MRR split by the pricing model of its items.
     Incremental: a refresh recomputes only the months from int_mrr_refresh_window on.
 -#}
-{#- An item's MRR on a month end: billed = the net charge while its discount applies,
-    the list charge from discount_end on; see discounts_in_mrr in dbt_project.yml. -#}
-{%- set billed_mrr = 'case when countable_items.discount_end <= calendar_months.month_end_date '
-    ~ 'then countable_items.list_mrr else countable_items.mrr end' %}
-{%- set item_mrr = {
-    'all': billed_mrr,
-    'none': 'countable_items.list_mrr',
-    'permanent_only': 'case when countable_items.discount_end is null '
-        ~ 'then countable_items.mrr else countable_items.list_mrr end',
-}[var('discounts_in_mrr')] %}
 {%- set recompute_from = '(select recompute_from_month from '
     ~ ref('int_mrr_refresh_window') ~ ')' %}
 
@@ -42,8 +32,11 @@ active_items as (
         countable_items.product,
         countable_items.pricing_model,
         countable_items.quantity,
-        {{ item_mrr }} as mrr,
-        countable_items.list_mrr - ({{ billed_mrr }}) as discount_mrr,
+        {#- discounts_in_mrr: macros/billing_policies.sql -#}
+        {{ counted_item_mrr('countable_items', 'calendar_months.month_end_date') }} as mrr,
+        countable_items.list_mrr
+        - {{ billed_item_mrr('countable_items', 'calendar_months.month_end_date') }}
+            as discount_mrr,
         countable_items.tier_rank
     from countable_items
     inner join calendar_months

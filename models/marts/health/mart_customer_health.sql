@@ -17,6 +17,10 @@ opportunities as (
     select * from {{ ref('fct_opportunities') }}
 ),
 
+scheduled_churn as (
+    select * from {{ ref('int_customer_scheduled_churn') }}
+),
+
 open_expansion as (
     select
         customer_id,
@@ -73,12 +77,15 @@ final as (
             or coalesce(scores.upgrade_prompt_flag, false)
             or open_expansion.customer_id is null
         ) as expansion_candidate_flag,
-        case when scores.health_status = 'red' then scores.arr else 0 end as arr_at_risk
+        case when scores.health_status = 'red' then scores.arr else 0 end as arr_at_risk,
+        12 * coalesce(scheduled_churn.scheduled_churn_mrr, 0) as scheduled_churn_arr
     from scores
     inner join customers
         on scores.customer_id = customers.customer_id
     left join open_expansion
         on scores.customer_id = open_expansion.customer_id
+    left join scheduled_churn
+        on scores.customer_id = scheduled_churn.customer_id
 )
 
 select * from final

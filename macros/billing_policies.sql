@@ -1,0 +1,24 @@
+{#-
+    An item's MRR on a month end under the var discounts_in_mrr (definitions in
+    int_customer_product_months' YAML): `items` names a relation with the columns of
+    int_countable_subscription_items, `month_end` a date expression. billed_item_mrr is the
+    charge billed on that day: the net charge while the discount applies, the list charge
+    from discount_end on.
+-#}
+{% macro billed_item_mrr(items, month_end) -%}
+    case
+        when {{ items }}.discount_end <= {{ month_end }} then {{ items }}.list_mrr
+        else {{ items }}.mrr
+    end
+{%- endmacro %}
+
+{% macro counted_item_mrr(items, month_end) -%}
+    {%- set policy = var('discounts_in_mrr') %}
+    {%- if policy == 'all' -%}
+        {{ billed_item_mrr(items, month_end) }}
+    {%- elif policy == 'none' -%}
+        {{ items }}.list_mrr
+    {%- else -%}
+        case when {{ items }}.discount_end is null then {{ items }}.mrr else {{ items }}.list_mrr end
+    {%- endif %}
+{%- endmacro %}
