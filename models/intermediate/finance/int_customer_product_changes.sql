@@ -112,11 +112,13 @@ seat_parts as (
     {#-
         GitLab's split of the seat-priced part of a product: seat part = last month's
         MRR per seat x the change in seats, price part = the rest (this month's seats x
-        the change in MRR per seat); without seats last month it is all seat part.
+        the change in MRR per seat); without seats last month it is all seat part, unless
+        the seat count did not move either (seat items of quantity 0): then all price.
     -#}
     select
         *,
         case
+            when starting_seats = 0 and seats_delta = 0 then 0
             when starting_seats = 0 then seat_priced_delta
             else cast(
                 starting_seat_priced_mrr / starting_seats * seats_delta as decimal(38, 6)
