@@ -78,7 +78,9 @@ final as (
             or open_expansion.customer_id is null
         ) as expansion_candidate_flag,
         case when scores.health_status = 'red' then scores.arr else 0 end as arr_at_risk,
-        12 * coalesce(scheduled_churn.scheduled_churn_mrr, 0) as scheduled_churn_arr
+        cast(
+            12 * coalesce(scheduled_churn.scheduled_churn_mrr, 0) as decimal(38, 6)
+        ) as scheduled_churn_arr
     from scores
     inner join customers
         on scores.customer_id = customers.customer_id
