@@ -87,7 +87,7 @@ pytest: setup
 # totals, complete months), and leaves out the unit tests and the generic tests (keys,
 # not-null, accepted values, relationships), which the DuckDB demo build runs; and it is a
 # full build unless TEST_SPARK_INCREMENTAL=1 (the incremental step's first build adds
-# about 1.5 minutes on 2 cores to a command already at 15.5). `make spark-check` runs the
+# about 1.5 minutes on 2 cores to a command already over 15). `make spark-check` runs the
 # incremental step and every test on Spark.
 TEST_SPARK_CONNECTORS ?= 0
 TEST_SPARK_INCREMENTAL ?= 0

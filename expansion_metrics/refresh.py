@@ -516,7 +516,7 @@ def _run(
 PARSE_FILE = "partial_parse.msgpack"
 
 
-def _reuse_parse(source: Path, target: Path) -> None:
+def reuse_parse(source: Path, target: Path) -> None:
     """Copy dbt's partial-parse file (atomically); a missing or unreadable one is skipped."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -554,14 +554,14 @@ def _build_candidate(
     project = settings.PROJECT_DIR
     if raw is not None:
         _step("load", [*cli, "load", str(raw), *load_options], env, project, lock_fd)
-    _reuse_parse(paths.runs / PARSE_FILE, run_dir / "target" / PARSE_FILE)
+    reuse_parse(paths.runs / PARSE_FILE, run_dir / "target" / PARSE_FILE)
     # The build runs dbt source freshness after it, on the same parse in the same process.
     output = _step(
         "build", [*cli, "build", "--source-freshness", *build_options], env, project, lock_fd,
         named_failures={FRESHNESS_FAILED: "source freshness"},
     )  # fmt: skip
     (run_dir / "build.log").write_text(output)
-    _reuse_parse(run_dir / "target" / PARSE_FILE, paths.runs / PARSE_FILE)
+    reuse_parse(run_dir / "target" / PARSE_FILE, paths.runs / PARSE_FILE)
     summary = _summary(paths.candidate, run_dir)
     stale = re.findall(r"WARN freshness of (\S+)", output)
     if stale:

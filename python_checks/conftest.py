@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,7 @@ import duckdb
 import pytest
 
 from expansion_metrics.contract import TABLES_BY_NAME
+from expansion_metrics.refresh import PARSE_FILE, reuse_parse
 
 
 def write_table(
@@ -88,7 +88,6 @@ MODELS_ONLY = {**WITHOUT_ARTEFACTS, "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test tes
 # (so the same vars): a small build skips about 6 of its 20 core-seconds. DuckDB writes
 # its file in place, so both names see every write.
 LINK_NAME = "warehouse.duckdb"
-PARSE_FILE = "partial_parse.msgpack"
 _PARSES: list[Path] = []  # the session's folder of saved parses, set by private_dbt_paths
 
 
@@ -128,12 +127,12 @@ def cli(env: dict[str, str], *arguments: str, program: list[str] | None = None):
     parse = target / PARSE_FILE
     key = hashlib.sha256("\0".join([*command, *arguments]).encode()).hexdigest()[:16]
     saved = _PARSES[0] / f"{key}.msgpack" if _PARSES else None
-    if saved is not None and saved.exists():
-        shutil.copyfile(saved, parse)
+    if saved is not None:
+        reuse_parse(saved, parse)  # as a scheduled refresh does; a missing file is skipped
     done = subprocess.run([*command, *arguments], env=env, cwd=target, capture_output=True,
                           text=True, check=False)  # fmt: skip
-    if saved is not None and parse.exists():
-        shutil.copyfile(parse, saved)
+    if saved is not None:
+        reuse_parse(parse, saved)
     return done
 
 
