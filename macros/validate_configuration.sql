@@ -130,6 +130,13 @@
         {%- endfor -%}
     {%- endif -%}
 
+    {#- reactivation_window_months: empty (every return is a reactivation) or a whole number -#}
+    {%- if var('reactivation_window_months') | string != ''
+        and not re.fullmatch('[0-9]+', var('reactivation_window_months') | string) -%}
+        {%- do problems.append("reactivation_window_months must be empty or a whole number of months, got '"
+            ~ var('reactivation_window_months') ~ "'") -%}
+    {%- endif -%}
+
     {%- if problems | length == 0 -%}
         {%- if (var('coverage_alert_ratio') | float) > (var('coverage_healthy_ratio') | float) -%}
             {%- do problems.append("coverage_alert_ratio must not be above coverage_healthy_ratio") -%}
@@ -172,6 +179,7 @@
     {{ return([
         'as_of_date', 'earliest_date', 'reporting_currency', 'fx_rate_policy', 'fx_rate_date',
         'include_usage_in_mrr', 'churn_recognition', 'discounts_in_mrr',
+        'reactivation_window_months',
         'nrr_world_class_pct', 'nrr_strong_pct', 'nrr_needs_improvement_pct',
         'fiscal_year_start_month', 'coverage_healthy_ratio', 'coverage_alert_ratio',
         'conversion_lookback_months',

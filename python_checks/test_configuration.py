@@ -41,6 +41,7 @@ CHANGED: dict[str, object] = {
     "include_usage_in_mrr": False,
     "churn_recognition": "cancellation",
     "discounts_in_mrr": "all",
+    "reactivation_window_months": 6,
     "nrr_world_class_pct": 130,
     "nrr_strong_pct": 105,
     "nrr_needs_improvement_pct": 85,

@@ -56,6 +56,8 @@ MALICIOUS_VARS = {
     "segment name": ("{logo_churn_targets_pct: {\"smb'; drop table raw.customers; --\": 5}}",
                      "logo_churn_targets_pct"),
     "fiscal month": ("{fiscal_year_start_month: 13}", "fiscal_year_start_month"),
+    "reactivation window": ("{reactivation_window_months: \"3 or 1=1\"}",
+                            "reactivation_window_months"),
 }  # fmt: skip
 
 

@@ -6,8 +6,9 @@ overlapping add-ons, churn and reactivation, free trials, cancellation requests 
 temporary discounts). Each batch goes through the real loader and dbt build three
 times: as drawn, with every date shifted by whole months, and with every amount
 multiplied by a constant; every build under the non-default billing policies
-(POLICY_VARS: churn recognised at cancellation, MRR as billed). CI runs PROPERTY_BATCHES
-(default 1) batches of PROPERTY_CUSTOMERS (default 60) customers; raise both for a longer run, e.g.
+(POLICY_VARS: churn recognised at cancellation, MRR as billed, a return after more
+than 2 months at 0 counted as new). CI runs PROPERTY_BATCHES (default 1) batches of
+PROPERTY_CUSTOMERS (default 60) customers; raise both for a longer run, e.g.
 `PROPERTY_BATCHES=20 .venv/bin/pytest python_checks/test_properties.py`.
 """
 
@@ -38,7 +39,11 @@ for year in (2023, 2024, 2025, 2026, 2027):
         RATES["GBP"][date(year, month, 1)] = Decimal("1.20") + Decimal(year - 2023) / 50
 PRODUCTS = {"platform": "seat", "analytics": "flat", "automation": "seat", "api": "usage"}
 TIERS = ["starter", "professional", "enterprise"]
-POLICY_VARS = {"churn_recognition": "cancellation", "discounts_in_mrr": "all"}
+POLICY_VARS = {
+    "churn_recognition": "cancellation",
+    "discounts_in_mrr": "all",
+    "reactivation_window_months": 2,
+}
 
 
 def add_months(day: date, months: int) -> date:
@@ -216,6 +221,29 @@ def check_invariants(database: Path, items: list[dict], as_of: date) -> None:
             where {" or ".join(f"totals.{c} is distinct from sums.{c}" for c in columns)}
         """)  # fmt: skip
         assert mismatched == [(0,)], table
+
+    # reactivation_window_months 2: a customer back after more than 2 months at 0 is new,
+    # with its return month as cohort; back sooner, a reactivation in the old cohort.
+    window = int(POLICY_VARS["reactivation_window_months"])
+    active: dict[str, list[date]] = {}
+    cohort = None
+    for customer, month, movement, start, end, cohort_month in query(
+        database, "select customer_id, month, movement_type, starting_mrr, ending_mrr, "
+        "cohort_month from marts.fct_mrr_movements order by customer_id, month"
+    ):  # fmt: skip
+        earlier = active.setdefault(customer, [])
+        if start == 0 and end > 0:
+            gap = (
+                None
+                if not earlier
+                else ((month.year - earlier[-1].year) * 12 + month.month - earlier[-1].month - 1)
+            )
+            is_new = gap is None or gap > window
+            assert movement == ("new" if is_new else "reactivation"), (customer, month)
+            cohort = month if is_new else cohort
+        assert cohort_month == cohort, (customer, month)
+        if end > 0:
+            earlier.append(month)
 
     built = dict(query(database, "select month, sum(ending_mrr) from marts.fct_mrr_movements "
                        "group by 1 having sum(ending_mrr) > 0"))  # fmt: skip

@@ -138,7 +138,13 @@ statuses as (
     inner join reporting_months
         on balances.month = reporting_months.month
     inner join cohorts
-        on balances.customer_id = cohorts.customer_id
+        on
+            balances.customer_id = cohorts.customer_id
+            and balances.month >= cohorts.cohort_month
+            and (
+                cohorts.next_cohort_month is null
+                or balances.month < cohorts.next_cohort_month
+            )
 ),
 
 final as (

@@ -1,6 +1,6 @@
 {#-
-    Cohort NRR and logo retention: for each cohort month C (a customer's first month
-    with MRR > 0) and age k, cohort ARR at C+k over the cohort's ARR at C.
+    Cohort NRR and logo retention: for each cohort month C (the start of a customer's
+    life, int_customer_cohorts) and age k, cohort ARR at C+k over the cohort's ARR at C.
 -#}
 with
 
@@ -24,6 +24,7 @@ cohort_customers as (
     select
         cohort_assignments.customer_id,
         cohort_assignments.cohort_month,
+        cohort_assignments.next_cohort_month,
         customers.segment,
         customers.industry,
         customers.region,
@@ -53,7 +54,11 @@ cohort_sizes as (
 ),
 
 activity as (
-    {#- Cohort ARR and active customers at each later month (reactivated ones count again). -#}
+    {#-
+        Cohort ARR and active customers at each later month of the same life
+        (reactivated ones count again; a return after more than
+        reactivation_window_months counts in its new cohort instead).
+    -#}
     select
         cohort_customer_rows.dimension,
         cohort_customer_rows.dimension_value,
@@ -63,7 +68,13 @@ activity as (
         sum(12 * customer_months.mrr) as arr
     from cohort_customer_rows
     inner join customer_months
-        on cohort_customer_rows.customer_id = customer_months.customer_id
+        on
+            cohort_customer_rows.customer_id = customer_months.customer_id
+            and cohort_customer_rows.cohort_month <= customer_months.month
+            and (
+                cohort_customer_rows.next_cohort_month is null
+                or cohort_customer_rows.next_cohort_month > customer_months.month
+            )
     group by 1, 2, 3, 4
 ),
 

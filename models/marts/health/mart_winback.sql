@@ -13,6 +13,7 @@ churns as (
     select
         customer_id,
         segment,
+        cohort_month,
         month as churn_month,
         12 * churned_mrr as churned_arr
     from movements
@@ -22,6 +23,7 @@ churns as (
 reactivations as (
     select
         customer_id,
+        cohort_month,
         month as reactivation_month,
         12 * reactivation_mrr as reactivation_arr
     from movements
@@ -29,7 +31,10 @@ reactivations as (
 ),
 
 churn_outcomes as (
-    {#- Each churn with the first reactivation after it, if any. -#}
+    {#-
+        Each churn with the first reactivation after it in the same life (cohort_month),
+        if any: a return after more than reactivation_window_months is new, not won back.
+    -#}
     select
         churns.customer_id,
         churns.segment,
@@ -40,6 +45,7 @@ churn_outcomes as (
     left join reactivations
         on
             churns.customer_id = reactivations.customer_id
+            and churns.cohort_month = reactivations.cohort_month
             and churns.churn_month < reactivations.reactivation_month
     group by 1, 2, 3, 4
 ),
