@@ -3,22 +3,23 @@
     int_customer_product_months' YAML): `items` names a relation with the columns of
     int_countable_subscription_items, `month_end` a date expression. billed_item_mrr is the
     charge billed on that day: the net charge while the discount applies, the list charge
-    from discount_end on.
+    from discount_end on. `suffix` names another pair of the relation's MRR columns
+    (`_at_prior_rates`: fx_rate_policy historical).
 -#}
-{% macro billed_item_mrr(items, month_end) -%}
+{% macro billed_item_mrr(items, month_end, suffix='') -%}
     case
-        when {{ items }}.discount_end <= {{ month_end }} then {{ items }}.list_mrr
-        else {{ items }}.mrr
+        when {{ items }}.discount_end <= {{ month_end }} then {{ items }}.list_mrr{{ suffix }}
+        else {{ items }}.mrr{{ suffix }}
     end
 {%- endmacro %}
 
-{% macro counted_item_mrr(items, month_end) -%}
+{% macro counted_item_mrr(items, month_end, suffix='') -%}
     {%- set policy = var('discounts_in_mrr') %}
     {%- if policy == 'all' -%}
-        {{ billed_item_mrr(items, month_end) }}
+        {{ billed_item_mrr(items, month_end, suffix) }}
     {%- elif policy == 'none' -%}
-        {{ items }}.list_mrr
+        {{ items }}.list_mrr{{ suffix }}
     {%- else -%}
-        case when {{ items }}.discount_end is null then {{ items }}.mrr else {{ items }}.list_mrr end
+        case when {{ items }}.discount_end is null then {{ items }}.mrr{{ suffix }} else {{ items }}.list_mrr{{ suffix }} end
     {%- endif %}
 {%- endmacro %}

@@ -51,7 +51,9 @@
 
 {#-
     The date constant-currency rates are taken on or before, per the var fx_rate_policy:
-    latest = as_of_date, fixed = fx_rate_date. A further policy is one more branch here.
+    latest = as_of_date, fixed = fx_rate_date. historical also takes as_of_date here
+    (staging's rate: quarantine, invoices, opportunities); int_customer_product_months
+    converts each month's MRR at that month's rate (int_fx_monthly_rates).
 -#}
 {% macro fx_rate_date() -%}
     {%- if var('fx_rate_policy') == 'fixed' -%}

@@ -48,8 +48,8 @@
     {%- endif -%}
 
     {#- fx_rate_policy: fixed takes its rates on or before fx_rate_date, a real date -#}
-    {%- if var('fx_rate_policy') not in ['latest', 'fixed'] -%}
-        {%- do problems.append("fx_rate_policy must be one of latest, fixed, got '"
+    {%- if var('fx_rate_policy') not in ['latest', 'fixed', 'historical'] -%}
+        {%- do problems.append("fx_rate_policy must be one of latest, fixed, historical, got '"
             ~ var('fx_rate_policy') ~ "'") -%}
     {%- elif var('fx_rate_policy') == 'fixed' and not is_real_date(var('fx_rate_date') | string) -%}
         {%- do problems.append("fx_rate_policy fixed needs fx_rate_date, a real date like "

@@ -26,14 +26,22 @@ to December 2025):
   current-state row (mart_customer_health); cancellation: churned in December, so no
   current-state row.
 
+- `euro`: 100 EUR a month from 2025-01-01, never changed, while the EUR rate moves every
+  month (EUR_RATES). latest (default): every month at December's rate, so MRR is flat,
+  fx_impact_mrr 0. historical: month m is 100 x m's rate; no expansion or contraction
+  in any month, fx_impact_mrr = 100 x (m's rate - the month before's) from February, 0
+  in January (new); mart_nrr's one-month December row carries 12 x December's.
+
 mart_trial_conversion (total rows): March 1 start; April 1 decided, 1 converted (100%);
 May 1 start; June 1 decided, 0 converted (0%).
 
-The default build and one with churn_recognition cancellation and discounts_in_mrr all.
+The default build and one with churn_recognition cancellation, discounts_in_mrr all and
+fx_rate_policy historical.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -42,6 +50,8 @@ from conftest import build_warehouse, write_table
 
 AS_OF = "2025-12-31"
 MONTHS = [f"2025-{m:02d}-01" for m in range(1, 13)]
+EUR_RATES = ["1.10", "1.20", "1.05", "1.05", "1.10", "1.15", "1.10", "1.00", "1.05", "1.10",
+             "1.20", "1.25"]  # fmt: skip
 
 
 def item(customer: str, **fields: object) -> dict[str, object]:
@@ -51,7 +61,7 @@ def item(customer: str, **fields: object) -> dict[str, object]:
 
 
 def raw_set(directory: Path) -> Path:
-    customers = ["trial", "coupon", "intro", "cancel", "lapsed", "seats", "leaving"]
+    customers = ["trial", "coupon", "intro", "cancel", "lapsed", "seats", "leaving", "euro"]
     write_table(directory, "customers", [
         {"customer_id": c, "customer_name": c, "segment": "smb", "created_at": "2025-01-01"}
         for c in customers
@@ -72,6 +82,11 @@ def raw_set(directory: Path) -> Path:
                 quantity=15, billing_interval="year"), "subscription_item_id": "seats_15"},
         item("leaving", amount=100, valid_from="2025-01-01", valid_to="2026-03-01",
              canceled_at="2025-12-10"),
+        item("euro", amount=100, currency="EUR", valid_from="2025-01-01"),
+    ])  # fmt: skip
+    write_table(directory, "fx_rates", [
+        {"currency": "EUR", "month": month, "rate_to_reporting": rate}
+        for month, rate in zip(MONTHS, EUR_RATES, strict=True)
     ])  # fmt: skip
     return directory
 
@@ -83,7 +98,8 @@ def bridge(database: Path) -> Rows:
     with duckdb.connect(str(database), read_only=True) as con:
         cursor = con.execute(
             "select cast(month as varchar) as month, customer_id, movement_type, new_mrr, "
-            "expansion_mrr, seat_mrr, price_mrr, churned_mrr, ending_mrr, discount_mrr "
+            "expansion_mrr, contraction_mrr, seat_mrr, price_mrr, churned_mrr, ending_mrr, "
+            "discount_mrr, fx_impact_mrr "
             "from marts.fct_mrr_movements"
         )
         names = [d[0] for d in cursor.description]
@@ -106,7 +122,8 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     raw = raw_set(root / "raw")
     default = build_warehouse(raw, root / "default.duckdb", AS_OF)
     other = build_warehouse(raw, root / "other.duckdb", AS_OF, variables={
-        "churn_recognition": "cancellation", "discounts_in_mrr": "all"})  # fmt: skip
+        "churn_recognition": "cancellation", "discounts_in_mrr": "all",
+        "fx_rate_policy": "historical"})  # fmt: skip
     return {"default": default, "other": other}
 
 
@@ -197,3 +214,29 @@ def test_scheduled_churn_on_the_current_state(warehouses):
                               "where customer_id = 'leaving'").fetchone()  # fmt: skip
     assert current == (0,)
     assert months_of(bridge(warehouses["other"]), "leaving")[-1] == "2025-12-01"
+
+
+def test_a_currency_swing_is_flat_at_constant_currency(builds):
+    euro = [builds["default"][("euro", month)] for month in MONTHS]
+    assert [r["ending_mrr"] for r in euro] == [100 * Decimal(EUR_RATES[-1])] * 12
+    assert [r["movement_type"] for r in euro] == ["new"] + ["flat"] * 11
+    assert {(r["expansion_mrr"], r["contraction_mrr"], r["fx_impact_mrr"]) for r in euro} == {
+        (0, 0, 0)
+    }
+
+
+def test_a_currency_swing_is_fx_impact_under_historical_rates(builds, warehouses):
+    euro = [builds["other"][("euro", month)] for month in MONTHS]
+    rates = [Decimal(rate) for rate in EUR_RATES]
+    assert [r["ending_mrr"] for r in euro] == [100 * rate for rate in rates]
+    assert [r["movement_type"] for r in euro] == ["new"] + ["flat"] * 11
+    assert {(r["expansion_mrr"], r["contraction_mrr"]) for r in euro} == {(0, 0)}
+    assert [r["fx_impact_mrr"] for r in euro] == [0] + [
+        100 * (rate - before) for before, rate in zip(rates, rates[1:], strict=False)
+    ]
+    with duckdb.connect(str(warehouses["other"]), read_only=True) as con:
+        december = con.execute(
+            "select fx_impact_arr, nrr_pct from marts.mart_nrr where month = '2025-12-01' "
+            "and window_months = 1 and dimension = 'all'"
+        ).fetchone()
+    assert december[0] == 12 * 100 * (rates[-1] - rates[-2])

@@ -16,6 +16,13 @@ ones the definitions give (computed here from the raw files, not read from the p
    on every fct_mrr_movements row); the health chain nothing.
 5. A support ticket back-dated to 2026-03-10: the health chain recomputes from March
    2026; the MRR chain nothing (its window starts after the last month).
+
+Every build runs under non-default billing policies (POLICY_VARS: each month at its own
+fx rates, a return after more than 2 months at 0 counted as new, churn at cancellation,
+MRR as billed); the default policies' refreshes are compared with full builds in
+test_refresh_windows.py. Under historical rates October's rates move only October's
+MRR, but a rate change recomputes from the same month as under the constant-rate
+policies (the window does not tell the policies apart).
 """
 
 from __future__ import annotations
@@ -39,6 +46,12 @@ INCREMENTAL = [
     "intermediate.int_customer_health_scores",
 ]
 NOTHING = date(9999, 12, 1)
+POLICY_VARS = {
+    "fx_rate_policy": "historical",
+    "reactivation_window_months": 2,
+    "churn_recognition": "cancellation",
+    "discounts_in_mrr": "all",
+}
 
 
 def read(table: str, folder: Path = DEMO) -> list[dict[str, str]]:
@@ -170,7 +183,7 @@ def test_incremental_refresh_equals_full_build(steps, tmp_path: Path):
     for step, (name, raw, as_of_date, mrr_from, health_from) in enumerate(steps):
         # The first build is the full build of its data: models only (data tests run in
         # every incremental build after it, on the months it recomputed).
-        build_warehouse(raw, incremental, as_of_date, data_tests=step > 0)
+        build_warehouse(raw, incremental, as_of_date, data_tests=step > 0, variables=POLICY_VARS)
         got_windows = windows(incremental)
         recomputed_from.append(got_windows)
         assert got_windows[:2] == (mrr_from, health_from), (name, got_windows)
@@ -182,7 +195,7 @@ def test_incremental_refresh_equals_full_build(steps, tmp_path: Path):
         # next step's reuses (dbt parses again when the warehouse path changes).
         full = tmp_path / "full.duckdb"
         full.unlink(missing_ok=True)
-        build_warehouse(raw, full, as_of_date, data_tests=False)
+        build_warehouse(raw, full, as_of_date, data_tests=False, variables=POLICY_VARS)
 
         got, want = contents(incremental), contents(full)
         assert set(got) == set(want)

@@ -7,8 +7,9 @@ temporary discounts). Each batch goes through the real loader and dbt build thre
 times: as drawn, with every date shifted by whole months, and with every amount
 multiplied by a constant; every build under the non-default billing policies
 (POLICY_VARS: churn recognised at cancellation, MRR as billed, a return after more
-than 2 months at 0 counted as new). CI runs PROPERTY_BATCHES (default 1) batches of
-PROPERTY_CUSTOMERS (default 60) customers; raise both for a longer run, e.g.
+than 2 months at 0 counted as new, each month at its own fx rates). CI runs
+PROPERTY_BATCHES (default 1) batches of PROPERTY_CUSTOMERS (default 60) customers; raise
+both for a longer run, e.g.
 `PROPERTY_BATCHES=20 .venv/bin/pytest python_checks/test_properties.py`.
 """
 
@@ -43,6 +44,7 @@ POLICY_VARS = {
     "churn_recognition": "cancellation",
     "discounts_in_mrr": "all",
     "reactivation_window_months": 2,
+    "fx_rate_policy": "historical",
 }
 
 
@@ -163,17 +165,15 @@ def billed(item: dict, end: date) -> Decimal:
 
 def expected_mrr_by_month(items: list[dict], as_of: date) -> dict[date, Decimal]:
     """Total counted MRR per month, straight from the raw items (independent of the
-    models), under POLICY_VARS."""
-    rate = {c: (by_month[max(m for m in by_month if m <= as_of)] if by_month else Decimal(1))
-            for c, by_month in RATES.items()}  # fmt: skip
+    models), under POLICY_VARS: fx_rate_policy historical converts each month at the
+    currency's rate of that month (RATES has one for every month)."""
     totals: dict[date, Decimal] = defaultdict(Decimal)
     month = date(2024, 1, 1)
     while (end := date.fromordinal(add_months(month, 1).toordinal() - 1)) <= as_of:
         for item in items:
             if counted(item, end):
-                totals[month] += (
-                    billed(item, end) * rate[item["currency"]] / MONTHS_IN[item["billing_interval"]]
-                )
+                rate = RATES[item["currency"]].get(month, Decimal(1))
+                totals[month] += billed(item, end) * rate / MONTHS_IN[item["billing_interval"]]
         month = add_months(month, 1)
     return {m: v for m, v in totals.items() if v > 0}
 
@@ -188,29 +188,31 @@ def check_invariants(database: Path, items: list[dict], as_of: date) -> None:
     contractions = ["downgrade", "seat_reduction", "product_removal", "usage_decline",
                     "price_decrease"]  # fmt: skip
     rows = query(database, "select starting_mrr, new_mrr, reactivation_mrr, expansion_mrr, "
-                 "contraction_mrr, churned_mrr, ending_mrr, "
+                 "contraction_mrr, churned_mrr, fx_impact_mrr, ending_mrr, "
                  + ", ".join(f"{t}_mrr" for t in types + contractions)
                  + " from marts.fct_mrr_movements")  # fmt: skip
-    for start, new, react, exp, con, churn, end, *parts in rows:
-        assert start + new + react + exp - con - churn == end
+    for start, new, react, exp, con, churn, fx, end, *parts in rows:
+        assert start + new + react + exp - con - churn + fx == end
+        assert fx == 0 or (start > 0 and end > 0)  # only a retained customer's currency swing
         assert sum(parts[:5]) == exp and sum(parts[5:]) == con
         assert min(start, new, react, exp, con, churn, end, *parts) >= 0
 
-    for nrr, grr, logo, starting, ending in query(
-        database, "select nrr_pct, grr_pct, logo_retention_pct, starting_arr, ending_arr "
-        "from marts.mart_nrr"
+    for nrr, grr, logo, starting, ending, fx in query(
+        database, "select nrr_pct, grr_pct, logo_retention_pct, starting_arr, ending_arr, "
+        "fx_impact_arr from marts.mart_nrr"
     ):  # fmt: skip
-        assert float(starting) * nrr / 100 == pytest.approx(float(ending), rel=1e-9, abs=1e-6)
+        # NRR leaves out the currency effect
+        assert float(starting) * nrr / 100 == pytest.approx(float(ending - fx), rel=1e-9, abs=1e-6)
         assert grr <= 100 + 1e-9 and grr <= nrr + 1e-9
         assert 0 <= logo <= 100
 
     for table, keys, additive in (
         ("mart_nrr", "month, window_months",
          "starting_customers, retained_customers, starting_arr, expansion_arr, "
-         "contraction_arr, churned_arr, ending_arr"),
+         "contraction_arr, churned_arr, fx_impact_arr, ending_arr"),
         ("mart_expansion", "month",
          "starting_mrr, new_mrr, reactivation_mrr, expansion_mrr, contraction_mrr, "
-         "churned_mrr, ending_mrr, expanding_customers, upsell_events"),
+         "churned_mrr, fx_impact_mrr, ending_mrr, expanding_customers, upsell_events"),
     ):  # fmt: skip
         columns = [c.strip() for c in additive.split(",")]
         mismatched = query(database, f"""
@@ -250,8 +252,8 @@ def check_invariants(database: Path, items: list[dict], as_of: date) -> None:
     expected = expected_mrr_by_month(items, as_of)
     assert set(built) == set(expected)
     for month, total in expected.items():
-        # Each item's MRR is rounded to 6 decimals in staging.
-        assert abs(built[month] - total) <= Decimal("0.000001") * (len(items) + 1), month
+        # Each item's MRR is rounded to 6 decimals in its currency, then again converted.
+        assert abs(built[month] - total) <= Decimal("0.000002") * (len(items) + 1), month
 
 
 def fct(database: Path, shift: int = 0) -> dict[tuple, tuple]:

@@ -27,8 +27,12 @@ final as (
         subscription_items.product,
         subscription_items.pricing_model,
         subscription_items.quantity,
+        subscription_items.currency,
         subscription_items.mrr,
         coalesce(subscription_items.list_mrr, subscription_items.mrr) as list_mrr,
+        subscription_items.mrr_local,
+        coalesce(subscription_items.list_mrr_local, subscription_items.mrr_local)
+            as list_mrr_local,
         subscription_items.valid_from,
         subscription_items.valid_to,
         subscription_items.trial_end,

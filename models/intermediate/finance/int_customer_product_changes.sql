@@ -2,11 +2,14 @@
     What changed in each customer's products from one reporting month to the next, by
     expansion and contraction type: one row per customer and reporting month in which
     some product's MRR changed. Definitions in _finance__models.yml.
+    Under fx_rate_policy historical both states are valued at the month before's rates
+    (the ending state's *_at_prior_rates columns), so a currency swing is never a change.
     Incremental: a refresh recomputes only the months from int_mrr_refresh_window on,
     reading the month before for the starting state.
 -#}
 {%- set recompute_from = '(select recompute_from_month from '
     ~ ref('int_mrr_refresh_window') ~ ')' %}
+{%- set at_prior_rates = '_at_prior_rates' if var('fx_rate_policy') == 'historical' else '' %}
 
 with
 
@@ -39,7 +42,23 @@ month_sides as (
 
 product_sides as (
     select
-        customer_product_months.*,
+        customer_product_months.customer_id,
+        customer_product_months.product,
+        customer_product_months.tier_rank,
+        customer_product_months.seats,
+        {%- set valued = [
+            'product_mrr', 'seat_priced_mrr', 'usage_priced_mrr', 'flat_priced_mrr'
+        ] %}
+        {%- for column in valued %}
+            {%- if at_prior_rates %}
+                case
+                    when month_sides.is_starting then customer_product_months.{{ column }}
+                    else customer_product_months.{{ column }}{{ at_prior_rates }}
+                end as {{ column }},
+            {%- else %}
+                customer_product_months.{{ column }},
+            {%- endif %}
+        {%- endfor %}
         month_sides.is_starting,
         case
             when month_sides.is_starting then customer_product_months.next_month

@@ -6,6 +6,7 @@
 -#}
 {%- set recompute_from = '(select recompute_from_month from '
     ~ ref('int_mrr_refresh_window') ~ ')' %}
+{%- set at_prior_rates = '_at_prior_rates' if var('fx_rate_policy') == 'historical' else '' %}
 
 with
 
@@ -61,6 +62,10 @@ customer_sides as (
             as starting_mrr,
         case when month_sides.is_starting then 0 else customer_months.mrr end
             as ending_mrr,
+        {#- fx_rate_policy historical: this month's MRR at last month's rates -#}
+        case
+            when month_sides.is_starting then 0 else customer_months.mrr{{ at_prior_rates }}
+        end as ending_mrr_at_prior_rates,
         case when month_sides.is_starting then 0 else customer_months.discount_mrr end
             as discount_mrr
     from customer_months
@@ -80,6 +85,7 @@ balances as (
         month,
         sum(starting_mrr) as starting_mrr,
         sum(ending_mrr) as ending_mrr,
+        sum(ending_mrr_at_prior_rates) as ending_mrr_at_prior_rates,
         sum(discount_mrr) as discount_mrr,
     {%- for change_type in change_types %}
         sum({{ change_type }}_mrr) as {{ change_type }}_mrr
@@ -91,6 +97,7 @@ balances as (
             month,
             starting_mrr,
             ending_mrr,
+            ending_mrr_at_prior_rates,
             discount_mrr,
         {%- for change_type in change_types %}
             0 as {{ change_type }}_mrr
@@ -103,6 +110,7 @@ balances as (
             month,
             0 as starting_mrr,
             0 as ending_mrr,
+            0 as ending_mrr_at_prior_rates,
             0 as discount_mrr,
         {%- for change_type in change_types %}
             {{ change_type }}_mrr
@@ -120,14 +128,16 @@ statuses as (
         cohorts.cohort_month,
         balances.starting_mrr,
         balances.ending_mrr,
+        balances.ending_mrr_at_prior_rates,
         balances.discount_mrr,
+        {#- expansion and contraction compare both months at last month's rates -#}
         case
             when balances.starting_mrr = 0 and balances.month = cohorts.cohort_month
                 then 'new'
             when balances.starting_mrr = 0 then 'reactivation'
             when balances.ending_mrr = 0 then 'churn'
-            when balances.ending_mrr > balances.starting_mrr then 'expansion'
-            when balances.ending_mrr < balances.starting_mrr then 'contraction'
+            when balances.ending_mrr_at_prior_rates > balances.starting_mrr then 'expansion'
+            when balances.ending_mrr_at_prior_rates < balances.starting_mrr then 'contraction'
             else 'flat'
         end as movement_type,
     {%- for change_type in expansion_types() + contraction_types() %}
@@ -183,6 +193,13 @@ final as (
         case
             when statuses.movement_type = 'churn' then statuses.starting_mrr else 0
         end as churned_mrr,
+        cast(
+            case
+                when {{ is_retained }}
+                    then statuses.ending_mrr - statuses.ending_mrr_at_prior_rates
+                else 0
+            end as decimal(38, 6)
+        ) as fx_impact_mrr,
         statuses.ending_mrr,
         statuses.discount_mrr,
     {%- for change_type in expansion_types() + contraction_types() %}

@@ -1,7 +1,10 @@
 {#-
     NRR, GRR and logo retention over windows of 1 and 12 months ending at each
-    reporting month, for the total and per segment, industry and region.
+    reporting month, for the total and per segment, industry and region. Under
+    fx_rate_policy historical the currency part of each customer's change
+    (fx_impact_arr) is kept out of expansion, contraction, NRR and GRR.
 -#}
+{%- set is_historical = var('fx_rate_policy') == 'historical' %}
 with
 
 customers as (
@@ -38,6 +41,35 @@ cohort_members as (
         )
 ),
 
+member_fx_impacts as (
+    {#-
+        fx_rate_policy historical: a cohort customer's currency effect over the window,
+        12 x its fx_impact_mrr summed over months M-W+1 to M (none under other policies).
+    -#}
+    select
+        cohort_members.month,
+        cohort_members.window_months,
+        cohort_members.customer_id,
+        {%- if is_historical %}
+            12 * sum(mrr_movements.fx_impact_mrr) as fx_impact_arr
+        from cohort_members
+        inner join {{ ref('fct_mrr_movements') }} as mrr_movements
+            on
+                cohort_members.customer_id = mrr_movements.customer_id
+                and cohort_members.month >= mrr_movements.month
+                and cast(
+                    {{ dbt.dateadd(
+                        'month', '-cohort_members.window_months', 'cohort_members.month'
+                    ) }} as date
+                ) < mrr_movements.month
+        group by 1, 2, 3
+        {%- else %}
+            cast(0 as decimal(38, 6)) as fx_impact_arr
+        from cohort_members
+        where 1 = 0
+        {%- endif %}
+),
+
 member_changes as (
     {#- Net change per cohort customer, point to point. -#}
     select
@@ -48,7 +80,11 @@ member_changes as (
         customers.industry,
         customers.region,
         cohort_members.starting_arr,
-        12 * coalesce(customer_months.mrr, 0) as ending_arr
+        12 * coalesce(customer_months.mrr, 0) as ending_arr,
+        case
+            when customer_months.mrr > 0 then coalesce(member_fx_impacts.fx_impact_arr, 0)
+            else 0
+        end as fx_impact_arr
     from cohort_members
     inner join customers
         on cohort_members.customer_id = customers.customer_id
@@ -56,18 +92,26 @@ member_changes as (
         on
             cohort_members.customer_id = customer_months.customer_id
             and cohort_members.month = customer_months.month
+    left join member_fx_impacts
+        on
+            cohort_members.month = member_fx_impacts.month
+            and cohort_members.window_months = member_fx_impacts.window_months
+            and cohort_members.customer_id = member_fx_impacts.customer_id
 ),
 
 member_movements as (
+    {#- compared without the currency effect: ending_arr - fx_impact_arr -#}
     select
         *,
         case when ending_arr > 0 then 1 else 0 end as is_retained,
         case
-            when ending_arr > starting_arr then ending_arr - starting_arr else 0
+            when ending_arr > 0 and ending_arr - fx_impact_arr > starting_arr
+                then ending_arr - fx_impact_arr - starting_arr
+            else 0
         end as expansion_arr,
         case
-            when ending_arr > 0 and ending_arr < starting_arr
-                then starting_arr - ending_arr
+            when ending_arr > 0 and ending_arr - fx_impact_arr < starting_arr
+                then starting_arr - (ending_arr - fx_impact_arr)
             else 0
         end as contraction_arr,
         case when ending_arr = 0 then starting_arr else 0 end as churned_arr
@@ -90,6 +134,7 @@ aggregated as (
         sum(expansion_arr) as expansion_arr,
         sum(contraction_arr) as contraction_arr,
         sum(churned_arr) as churned_arr,
+        cast(sum(fx_impact_arr) as decimal(38, 6)) as fx_impact_arr,
         sum(ending_arr) as ending_arr
     from member_dimension_rows
     group by 1, 2, 3, 4
@@ -98,7 +143,8 @@ aggregated as (
 ratios as (
     select
         *,
-        cast(ending_arr as double) / cast(starting_arr as double) * 100 as nrr_pct,
+        cast(ending_arr - fx_impact_arr as double) / cast(starting_arr as double) * 100
+            as nrr_pct,
         cast(starting_arr - contraction_arr - churned_arr as double)
         / cast(starting_arr as double) * 100 as grr_pct,
         cast(retained_customers as double) / starting_customers * 100 as logo_retention_pct

@@ -80,6 +80,7 @@ with_mrr as (
 {%- set local_value = per_month.replace('{charge}', 'amount_local') %}
 {%- set reporting_value = per_month.replace('{charge}', 'amount_local * fx_rate_to_reporting') %}
 {%- set list_value = per_month.replace('{charge}', 'list_amount_local * fx_rate_to_reporting') %}
+{%- set list_local_value = per_month.replace('{charge}', 'list_amount_local') %}
 
 final as (
     select
@@ -95,7 +96,11 @@ final as (
         case
             when abs({{ list_value }}) < {{ mrr_limit }}
                 then cast({{ list_value }} as decimal(18, 6))
-        end as list_mrr
+        end as list_mrr,
+        case
+            when abs({{ list_local_value }}) < {{ mrr_limit }}
+                then cast({{ list_local_value }} as decimal(18, 6))
+        end as list_mrr_local
     from with_mrr
 )
 
