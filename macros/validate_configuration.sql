@@ -137,6 +137,13 @@
             ~ var('reactivation_window_months') ~ "'") -%}
     {%- endif -%}
 
+    {#- past_due_churn_days: empty (payment status never changes MRR) or a whole number -#}
+    {%- if var('past_due_churn_days') | string != ''
+        and not re.fullmatch('[0-9]+', var('past_due_churn_days') | string) -%}
+        {%- do problems.append("past_due_churn_days must be empty or a whole number of days, got '"
+            ~ var('past_due_churn_days') ~ "'") -%}
+    {%- endif -%}
+
     {%- if problems | length == 0 -%}
         {%- if (var('coverage_alert_ratio') | float) > (var('coverage_healthy_ratio') | float) -%}
             {%- do problems.append("coverage_alert_ratio must not be above coverage_healthy_ratio") -%}
@@ -179,7 +186,7 @@
     {{ return([
         'as_of_date', 'earliest_date', 'reporting_currency', 'fx_rate_policy', 'fx_rate_date',
         'include_usage_in_mrr', 'churn_recognition', 'discounts_in_mrr',
-        'reactivation_window_months',
+        'reactivation_window_months', 'past_due_churn_days',
         'nrr_world_class_pct', 'nrr_strong_pct', 'nrr_needs_improvement_pct',
         'fiscal_year_start_month', 'coverage_healthy_ratio', 'coverage_alert_ratio',
         'conversion_lookback_months',

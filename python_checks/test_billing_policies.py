@@ -1,7 +1,7 @@
 """Billing policies through the real loader and dbt build, values computed by hand.
 
-Four USD customers, each a monthly flat item, as of 2025-12-31 (reporting months January
-to December 2025):
+Customers with one monthly flat USD item each unless said otherwise, as of 2025-12-31
+(reporting months January to December 2025):
 
 - `trial`: from 2025-03-10 with trial_end 2025-04-10, 100 a month. Trial months never
   count (Stripe's rule: a trial is not MRR): nothing in March, `new` 100 in April.
@@ -32,11 +32,18 @@ to December 2025):
   in any month, fx_impact_mrr = 100 x (m's rate - the month before's) from February, 0
   in January (new); mart_nrr's one-month December row carries 12 x December's.
 
+- `unpaid`: 100 a month from 2025-01-01 with an invoice due 2025-11-20, still unpaid
+  (overdue). Default: payment status never changes MRR. past_due_churn_days 7: on
+  November 30 it is 10 days past due -> 0 MRR in November, delinquent churn of 100
+  (voluntary 0), and nothing after (still unpaid as of 2025-12-31).
+- `paidlate`: the same with its invoice due 2025-11-25 and paid 2025-12-05 (10 days
+  late): paid by as_of_date, so November is restated: active every month, no churn.
+
 mart_trial_conversion (total rows): March 1 start; April 1 decided, 1 converted (100%);
 May 1 start; June 1 decided, 0 converted (0%).
 
-The default build and one with churn_recognition cancellation, discounts_in_mrr all and
-fx_rate_policy historical.
+The default build and one with churn_recognition cancellation, discounts_in_mrr all,
+fx_rate_policy historical and past_due_churn_days 7.
 """
 
 from __future__ import annotations
@@ -61,7 +68,8 @@ def item(customer: str, **fields: object) -> dict[str, object]:
 
 
 def raw_set(directory: Path) -> Path:
-    customers = ["trial", "coupon", "intro", "cancel", "lapsed", "seats", "leaving", "euro"]
+    customers = ["trial", "coupon", "intro", "cancel", "lapsed", "seats", "leaving", "euro",
+                 "unpaid", "paidlate"]  # fmt: skip
     write_table(directory, "customers", [
         {"customer_id": c, "customer_name": c, "segment": "smb", "created_at": "2025-01-01"}
         for c in customers
@@ -83,6 +91,14 @@ def raw_set(directory: Path) -> Path:
         item("leaving", amount=100, valid_from="2025-01-01", valid_to="2026-03-01",
              canceled_at="2025-12-10"),
         item("euro", amount=100, currency="EUR", valid_from="2025-01-01"),
+        item("unpaid", amount=100, valid_from="2025-01-01"),
+        item("paidlate", amount=100, valid_from="2025-01-01"),
+    ])  # fmt: skip
+    write_table(directory, "invoices", [
+        {"invoice_id": "inv_unpaid", "customer_id": "unpaid", "due_date": "2025-11-20",
+         "amount": 100, "currency": "USD", "status": "overdue"},
+        {"invoice_id": "inv_paidlate", "customer_id": "paidlate", "due_date": "2025-11-25",
+         "amount": 100, "currency": "USD", "status": "paid", "paid_at": "2025-12-05"},
     ])  # fmt: skip
     write_table(directory, "fx_rates", [
         {"currency": "EUR", "month": month, "rate_to_reporting": rate}
@@ -99,7 +115,7 @@ def bridge(database: Path) -> Rows:
         cursor = con.execute(
             "select cast(month as varchar) as month, customer_id, movement_type, new_mrr, "
             "expansion_mrr, contraction_mrr, seat_mrr, price_mrr, churned_mrr, ending_mrr, "
-            "discount_mrr, fx_impact_mrr "
+            "discount_mrr, fx_impact_mrr, voluntary_churned_mrr, delinquent_churned_mrr "
             "from marts.fct_mrr_movements"
         )
         names = [d[0] for d in cursor.description]
@@ -123,7 +139,7 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     default = build_warehouse(raw, root / "default.duckdb", AS_OF)
     other = build_warehouse(raw, root / "other.duckdb", AS_OF, variables={
         "churn_recognition": "cancellation", "discounts_in_mrr": "all",
-        "fx_rate_policy": "historical"})  # fmt: skip
+        "fx_rate_policy": "historical", "past_due_churn_days": 7})  # fmt: skip
     return {"default": default, "other": other}
 
 
@@ -240,3 +256,27 @@ def test_a_currency_swing_is_fx_impact_under_historical_rates(builds, warehouses
             "and window_months = 1 and dimension = 'all'"
         ).fetchone()
     assert december[0] == 12 * 100 * (rates[-1] - rates[-2])
+
+
+def test_an_unpaid_invoice_is_delinquent_churn_only_when_asked(builds):
+    default, other = builds["default"], builds["other"]
+    assert months_of(default, "unpaid") == MONTHS
+    assert months_of(other, "unpaid") == MONTHS[:11]
+    november = other[("unpaid", "2025-11-01")]
+    assert (november["movement_type"], november["churned_mrr"],
+            november["voluntary_churned_mrr"], november["delinquent_churned_mrr"]) == (
+        "churn", 100, 0, 100)  # fmt: skip
+    assert other[("unpaid", "2025-10-01")]["ending_mrr"] == 100
+
+
+@pytest.mark.parametrize("build", ["default", "other"])
+def test_an_invoice_paid_by_as_of_date_restates_its_months(builds, build):
+    rows = builds[build]
+    assert months_of(rows, "paidlate") == MONTHS
+    assert {rows[("paidlate", m)]["ending_mrr"] for m in MONTHS} == {100}
+    assert [rows[("paidlate", m)]["movement_type"] for m in MONTHS] == ["new"] + ["flat"] * 11
+
+
+def test_a_voluntary_churn_is_not_delinquent(builds):
+    september = builds["default"][("cancel", "2025-09-01")]
+    assert (september["voluntary_churned_mrr"], september["delinquent_churned_mrr"]) == (100, 0)

@@ -42,6 +42,8 @@ CHANGED: dict[str, object] = {
     "churn_recognition": "cancellation",
     "discounts_in_mrr": "all",
     "reactivation_window_months": 6,
+    # ten years: no demo invoice is that late, so the hand total below still holds
+    "past_due_churn_days": 3650,
     "nrr_world_class_pct": 130,
     "nrr_strong_pct": 105,
     "nrr_needs_improvement_pct": 85,

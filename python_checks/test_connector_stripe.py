@@ -45,7 +45,7 @@ COLUMNS = {
     "product": "id varchar, name varchar, metadata varchar",
     "invoice": "id varchar, customer_id varchar, subscription_id varchar, status varchar, "
     "created timestamp, due_date timestamp, amount_due bigint, currency varchar, "
-    "attempt_count bigint",
+    "attempt_count bigint, status_transitions_paid_at timestamp",
     "invoice_line_item": "id varchar, invoice_id varchar, subscription_id varchar, "
     "subscription_item_id varchar, price_id varchar, type varchar, proration boolean, "
     "period_start timestamp, period_end timestamp, quantity bigint, amount bigint, "
@@ -342,9 +342,11 @@ def stripe_set() -> Stripe:
         ("in_void", "void", "2026-06-15", 1200, "usd", 0, "2026-06-01"),
         ("in_odd", "mystery", "2026-06-15", 1300, "usd", 0, "2026-06-01"),
     ):
+        paid_at = {"in_paid": "2026-06-03 18:30:00", "in_kwd": "2026-05-28 09:00:00"}
         s.add("invoice", id=invoice_id, customer_id="cus_inv", status=status,
               created=created, due_date=due, amount_due=amount, currency=currency,
-              attempt_count=attempts)  # fmt: skip
+              attempt_count=attempts,
+              status_transitions_paid_at=paid_at.get(invoice_id))  # fmt: skip
     return s
 
 
@@ -489,17 +491,18 @@ def test_the_fortnightly_price_and_the_odd_invoice_are_quarantined(built: Path):
 
 
 def test_invoices_in_major_units_with_stripe_statuses_mapped(built: Path):
-    rows = _rows(built, "select invoice_id, due_date, amount, currency, status "
+    rows = _rows(built, "select invoice_id, due_date, amount, currency, status, paid_at "
                         "from staging.base_stripe__invoices where customer_id = 'cus_inv' "
                         "order by 1")  # fmt: skip
+    # paid_at = the date of status_transitions_paid_at (paid early or late, as it happened)
     assert rows == [
-        ("in_kwd", "2026-06-01", 12.345, "KWD", "paid"),  # 12345 fils / 10^3
-        ("in_open_failed", "2026-07-15", 7.0, "USD", "failed"),  # open, 1 attempt
-        ("in_open_future", "2026-07-15", 9.0, "USD", "open"),  # due after as_of_date
-        ("in_open_no_due", "2026-06-20", 10.0, "USD", "overdue"),  # due = created < as_of
-        ("in_open_past", "2026-06-15", 8.0, "USD", "overdue"),
-        ("in_paid", "2026-06-01", 100.0, "USD", "paid"),  # 10000 cents
-        ("in_uncollectible", "2026-05-01", 5.0, "USD", "failed"),
+        ("in_kwd", "2026-06-01", 12.345, "KWD", "paid", "2026-05-28"),  # 12345 fils / 10^3
+        ("in_open_failed", "2026-07-15", 7.0, "USD", "failed", None),  # open, 1 attempt
+        ("in_open_future", "2026-07-15", 9.0, "USD", "open", None),  # due after as_of_date
+        ("in_open_no_due", "2026-06-20", 10.0, "USD", "overdue", None),  # due = created
+        ("in_open_past", "2026-06-15", 8.0, "USD", "overdue", None),
+        ("in_paid", "2026-06-01", 100.0, "USD", "paid", "2026-06-03"),  # 10000 cents
+        ("in_uncollectible", "2026-05-01", 5.0, "USD", "failed", None),
     ]  # in_draft and in_void left out; in_odd quarantined
     # the JPY subscription's invoices: 12000 yen, not 120
     assert _rows(built, "select distinct amount from staging.base_stripe__invoices "
@@ -578,6 +581,8 @@ def legacy(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         con.execute("drop table stripe.price")
         con.execute("drop table stripe.subscription_history")
         con.execute("alter table stripe.invoice_line_item rename column price_id to plan_id")
+        # an older sync without the flattened status transitions: paid_at stays empty
+        con.execute("alter table stripe.invoice drop column status_transitions_paid_at")
         # Salesforce's required tables; two accounts with segment, industry and region
         con.execute("create schema salesforce")
         con.execute("create table salesforce.account (id varchar, name varchar, "
@@ -629,6 +634,11 @@ def test_legacy_plan_and_subscription_tables(legacy: Path):
     # everything else as with price and subscription_history: 21 versions plus the
     # repeating coupon's split, the same six-month and cancel-at-period-end rows
     assert len(_items(legacy, "true")) == 22
+    ((paid, with_paid_at),) = _rows(
+        legacy,
+        "select count(*), count(paid_at) from staging.base_stripe__invoices where status = 'paid'",
+    )
+    assert paid > 0 and with_paid_at == 0
     assert [r[7:] for r in _items(legacy, "customer_id in ('cus_6m', 'cus_cancel')")] == [
         ("month", 6, "2026-01-15", None), ("month", 1, "2026-01-10", "2026-05-10"),
     ]  # fmt: skip
@@ -676,3 +686,13 @@ def test_a_contract_build_has_no_stripe_source_or_model(tmp_path: Path):
     names = done.stdout.split()
     assert "stg_billing__subscription_items" in names  # the listing is complete
     assert [name for name in names if "stripe" in name] == []
+
+
+def test_a_cancellation_request_is_the_items_canceled_at(built: Path):
+    """Case 6 asked on 2026-04-20 to cancel at the period end (ended 2026-05-10): its item
+    carries canceled_at 2026-04-20 (so churn_recognition cancellation ends its MRR in
+    April); no other subscription of the fixture has a canceled_at."""
+    rows = _rows(built, "select subscription_item_id, canceled_at "
+                        "from staging.base_stripe__subscription_items "
+                        "where canceled_at is not null order by 1")  # fmt: skip
+    assert rows == [("si_cancel@2026-01-10", "2026-04-20")]

@@ -10,6 +10,7 @@
     ("'" ~ var('billing_source') ~ "' != 'contract'", 'billing data from a connector'),
     ('pending.last_month < pending.previous_last_month', 'as_of_date moved back'),
     ('pending.customers_changed > 0', 'customer attributes changed'),
+    ("'" ~ var('past_due_churn_days') ~ "' != ''", 'past_due_churn_days set'),
 ] %}
 
 with

@@ -39,6 +39,13 @@ cohorts as (
     select * from {{ ref('int_customer_cohorts') }}
 ),
 
+delinquent_months as (
+    select * from {{ ref('int_customer_delinquent_months') }}
+    {%- if is_incremental() %}
+        where month >= {{ recompute_from }}
+    {%- endif %}
+),
+
 month_sides as (
     {#-
         Every customer's month-end MRR is read twice: as the ending MRR of its month and
@@ -140,6 +147,7 @@ statuses as (
             when balances.ending_mrr_at_prior_rates < balances.starting_mrr then 'contraction'
             else 'flat'
         end as movement_type,
+        delinquent_months.customer_id is not null as is_delinquent,
     {%- for change_type in expansion_types() + contraction_types() %}
         balances.{{ change_type }}_mrr
         {{- ',' if not loop.last }}
@@ -155,6 +163,10 @@ statuses as (
                 cohorts.next_cohort_month is null
                 or balances.month < cohorts.next_cohort_month
             )
+    left join delinquent_months
+        on
+            balances.customer_id = delinquent_months.customer_id
+            and balances.month = delinquent_months.month
 ),
 
 final as (
@@ -193,6 +205,16 @@ final as (
         case
             when statuses.movement_type = 'churn' then statuses.starting_mrr else 0
         end as churned_mrr,
+        case
+            when statuses.movement_type = 'churn' and not statuses.is_delinquent
+                then statuses.starting_mrr
+            else 0
+        end as voluntary_churned_mrr,
+        case
+            when statuses.movement_type = 'churn' and statuses.is_delinquent
+                then statuses.starting_mrr
+            else 0
+        end as delinquent_churned_mrr,
         cast(
             case
                 when {{ is_retained }}

@@ -18,7 +18,8 @@ aggregated as (
         dimension,
         dimension_value,
         {%- for column in ['starting_mrr', 'new_mrr', 'reactivation_mrr', 'expansion_mrr',
-            'contraction_mrr', 'churned_mrr', 'fx_impact_mrr', 'ending_mrr'] %}
+            'contraction_mrr', 'churned_mrr', 'voluntary_churned_mrr', 'delinquent_churned_mrr',
+            'fx_impact_mrr', 'ending_mrr'] %}
             sum({{ column }}) as {{ column }},
         {%- endfor %}
         {%- for change_type in expansion_types() + contraction_types() %}

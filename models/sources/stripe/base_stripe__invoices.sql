@@ -5,7 +5,10 @@
     open with a failed payment attempt -> failed, other open -> overdue once due_date is
     before as_of_date, else open. Draft and void invoices are left out (not yet / no
     longer invoices); any other status is quarantined (base_stripe__quarantined_rows).
+    paid_at = date(status_transitions_paid_at), Fivetran's flattening of Stripe's
+    status_transitions.paid_at (null when the table has no such column).
 -#}
+{%- set invoice_relation = source('stripe', 'invoice') %}
 with
 
 invoices as (
@@ -28,6 +31,13 @@ renamed as (
         / power(10, coalesce(minor_units.minor_unit, 2)) as amount,
         upper(trim(invoices.currency)) as currency,
         lower(trim(invoices.status)) as stripe_status,
+        cast(
+            cast(
+                {{ connector_column(
+                    invoice_relation, 'status_transitions_paid_at', dbt.type_timestamp()
+                ) }} as {{ dbt.type_timestamp() }}
+            ) as date
+        ) as paid_at,
         coalesce(cast(invoices.attempt_count as {{ dbt.type_bigint() }}), 0) as attempt_count
     from invoices
     left join minor_units
@@ -48,8 +58,7 @@ final as (
             when due_date < {{ as_of_date() }} then 'overdue'
             else 'open'
         end as {{ dbt.type_string() }}) as status,
-        {#- not mapped yet: Fivetran's status_transitions_paid_at -#}
-        cast(null as date) as paid_at
+        paid_at
     from renamed
     where stripe_status in ('paid', 'uncollectible', 'open')
 )

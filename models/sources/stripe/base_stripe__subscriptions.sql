@@ -8,11 +8,12 @@
 {%- set table = 'subscription_history' if using_history else 'subscription' %}
 {#- the current row of each subscription (every row of the subscription table) -#}
 {%- set is_current = 'cast(_fivetran_active as boolean)' if using_history else 'true' %}
+{%- set relation = source('stripe', table) %}
 
 with
 
 subscriptions as (
-    select * from {{ source('stripe', table) }}
+    select * from {{ relation }}
     where {{ is_current }}
 ),
 
@@ -28,7 +29,13 @@ renamed as (
         ---------- timestamps
         cast(trial_end as {{ dbt.type_timestamp() }}) as trial_end_at,
         cast(ended_at as {{ dbt.type_timestamp() }}) as ended_at,
-        cast(current_period_end as {{ dbt.type_timestamp() }}) as current_period_end_at
+        cast(current_period_end as {{ dbt.type_timestamp() }}) as current_period_end_at,
+        {#- when the customer asked to cancel (Stripe keeps the request's time also for a
+            cancellation at period end); absent from some syncs -#}
+        cast(
+            {{ connector_column(relation, 'canceled_at', dbt.type_timestamp()) }}
+            as {{ dbt.type_timestamp() }}
+        ) as canceled_at
     from subscriptions
 )
 
