@@ -130,19 +130,13 @@
         {%- endfor -%}
     {%- endif -%}
 
-    {#- reactivation_window_months: empty (every return is a reactivation) or a whole number -#}
-    {%- if var('reactivation_window_months') | string != ''
-        and not re.fullmatch('[0-9]+', var('reactivation_window_months') | string) -%}
-        {%- do problems.append("reactivation_window_months must be empty or a whole number of months, got '"
-            ~ var('reactivation_window_months') ~ "'") -%}
-    {%- endif -%}
-
-    {#- past_due_churn_days: empty (payment status never changes MRR) or a whole number -#}
-    {%- if var('past_due_churn_days') | string != ''
-        and not re.fullmatch('[0-9]+', var('past_due_churn_days') | string) -%}
-        {%- do problems.append("past_due_churn_days must be empty or a whole number of days, got '"
-            ~ var('past_due_churn_days') ~ "'") -%}
-    {%- endif -%}
+    {#- policies that are off when empty, else a whole number (of months, of days) -#}
+    {%- for name, unit in [('reactivation_window_months', 'months'), ('past_due_churn_days', 'days')] -%}
+        {%- if var(name) | string != '' and not re.fullmatch('[0-9]+', var(name) | string) -%}
+            {%- do problems.append(name ~ " must be empty or a whole number of " ~ unit
+                ~ ", got '" ~ var(name) ~ "'") -%}
+        {%- endif -%}
+    {%- endfor -%}
 
     {%- if problems | length == 0 -%}
         {%- if (var('coverage_alert_ratio') | float) > (var('coverage_healthy_ratio') | float) -%}

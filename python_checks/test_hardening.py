@@ -58,6 +58,7 @@ MALICIOUS_VARS = {
     "fiscal month": ("{fiscal_year_start_month: 13}", "fiscal_year_start_month"),
     "reactivation window": ("{reactivation_window_months: \"3 or 1=1\"}",
                             "reactivation_window_months"),
+    "past-due days": ("{past_due_churn_days: \"7 day\"}", "past_due_churn_days"),
 }  # fmt: skip
 
 
