@@ -164,6 +164,11 @@ $(SPARK_PREVIOUS): | setup $(SPARK_VENV)/.installed system-packages
 
 # SPARK_INCREMENTAL=0: no first build, so the Spark build below is a full build.
 SPARK_INCREMENTAL ?= 1
+# SPARK_VARS: more vars for both builds of the comparison, as YAML mapping entries, e.g.
+# SPARK_VARS='fx_rate_policy: historical, past_due_churn_days: 30' (the billing
+# policies on Spark; needs SPARK_INCREMENTAL=0 and no SPARK_REFERENCE).
+SPARK_VARS ?=
+comma := ,
 spark-check: $(if $(filter 1,$(SPARK_INCREMENTAL)),$(SPARK_PREVIOUS),| setup $(SPARK_VENV)/.installed system-packages)
 ifeq ($(SPARK_INCREMENTAL),1)
 	rm -f $(SPARK_PREVIOUS)
@@ -173,7 +178,7 @@ endif
 ifeq ($(SPARK_REFERENCE),)
 	EXPANSION_METRICS_DB=$(REFERENCE) $(BIN)/expansion-metrics load seeds/demo
 	EXPANSION_METRICS_DB=$(REFERENCE) DBT_TARGET_PATH=$(SPARK_DIR)/duckdb_target \
-		$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
+		$(if $(SPARK_VARS),$(BIN)/dbt build --project-dir . --profiles-dir . --vars '{as_of_date: $(DEMO_AS_OF_DATE)$(comma) $(SPARK_VARS)}' --quiet,$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE))
 else
 	cp $(SPARK_REFERENCE) $(REFERENCE)
 endif
@@ -185,7 +190,8 @@ endif
 	$(SPARK_ENV) $(SPARK_VENV)/bin/python spark/load_raw.py $(SPARK_DIR)/parquet
 	$(SPARK_ENV) $(SPARK_VENV)/bin/dbt build --project-dir . --profiles-dir . \
 		--target-path $(SPARK_DIR)/target --log-path $(SPARK_DIR)/logs \
-		--vars '{as_of_date: $(DEMO_AS_OF_DATE)}' $(if $(SPARK_EXCLUDE),--exclude $(SPARK_EXCLUDE))
+		--vars '{as_of_date: $(DEMO_AS_OF_DATE)$(if $(SPARK_VARS),$(comma) $(SPARK_VARS))}' \
+		$(if $(SPARK_EXCLUDE),--exclude $(SPARK_EXCLUDE))
 	$(SPARK_ENV) $(SPARK_VENV)/bin/python spark/export_marts.py $(SPARK_DIR)/marts \
 		$(if $(filter 1,$(SPARK_INCREMENTAL)),$(DEMO_LAST_MONTH))
 	$(BIN)/python spark/compare_marts.py $(REFERENCE) $(SPARK_DIR)/marts
