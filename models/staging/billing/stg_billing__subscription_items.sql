@@ -77,30 +77,24 @@ with_mrr as (
     "case when months_in_interval is not null then {charge} / months_in_interval "
     ~ "else {charge} * intervals_per_year / (12 * interval_count) end"
 ) %}
-{%- set local_value = per_month.replace('{charge}', 'amount_local') %}
-{%- set reporting_value = per_month.replace('{charge}', 'amount_local * fx_rate_to_reporting') %}
-{%- set list_value = per_month.replace('{charge}', 'list_amount_local * fx_rate_to_reporting') %}
-{%- set list_local_value = per_month.replace('{charge}', 'list_amount_local') %}
+{%- set charges = [
+    ('mrr_local', 'amount_local'),
+    ('mrr', 'amount_local * fx_rate_to_reporting'),
+    ('list_mrr', 'list_amount_local * fx_rate_to_reporting'),
+    ('list_mrr_local', 'list_amount_local'),
+] %}
 
 final as (
     select
         *,
+    {%- for column, charge in charges %}
+        {%- set value = per_month.replace('{charge}', charge) %}
         case
-            when abs({{ local_value }}) < {{ mrr_limit }}
-                then cast({{ local_value }} as decimal(18, 6))
-        end as mrr_local,
-        case
-            when abs({{ reporting_value }}) < {{ mrr_limit }}
-                then cast({{ reporting_value }} as decimal(18, 6))
-        end as mrr,
-        case
-            when abs({{ list_value }}) < {{ mrr_limit }}
-                then cast({{ list_value }} as decimal(18, 6))
-        end as list_mrr,
-        case
-            when abs({{ list_local_value }}) < {{ mrr_limit }}
-                then cast({{ list_local_value }} as decimal(18, 6))
-        end as list_mrr_local
+            when abs({{ value }}) < {{ mrr_limit }}
+                then cast({{ value }} as decimal(18, 6))
+        end as {{ column }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
     from with_mrr
 )
 
