@@ -43,17 +43,21 @@ mart_trial_conversion (total rows): March 1 start; April 1 decided, 1 converted 
 May 1 start; June 1 decided, 0 converted (0%).
 
 The default build and one with churn_recognition cancellation, discounts_in_mrr all,
-fx_rate_policy historical and past_due_churn_days 7.
+fx_rate_policy historical and past_due_churn_days 7 (OTHER); and that build refreshed
+after `unpaid` pays its invoice on 2025-12-15.
 """
 
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import build_warehouse, write_table
+from test_incremental import contents
+from test_refresh_windows import assert_same
 
 AS_OF = "2025-12-31"
 MONTHS = [f"2025-{m:02d}-01" for m in range(1, 13)]
@@ -67,7 +71,8 @@ def item(customer: str, **fields: object) -> dict[str, object]:
             "billing_interval": "month", **fields}  # fmt: skip
 
 
-def raw_set(directory: Path) -> Path:
+def raw_set(directory: Path, unpaid_paid_at: str | None = None) -> Path:
+    """The customers above; with `unpaid_paid_at`, `unpaid` has paid its invoice then."""
     customers = ["trial", "coupon", "intro", "cancel", "lapsed", "seats", "leaving", "euro",
                  "unpaid", "paidlate"]  # fmt: skip
     write_table(directory, "customers", [
@@ -96,7 +101,8 @@ def raw_set(directory: Path) -> Path:
     ])  # fmt: skip
     write_table(directory, "invoices", [
         {"invoice_id": "inv_unpaid", "customer_id": "unpaid", "due_date": "2025-11-20",
-         "amount": 100, "currency": "USD", "status": "overdue"},
+         "amount": 100, "currency": "USD", "status": "paid" if unpaid_paid_at else "overdue",
+         "paid_at": unpaid_paid_at},
         {"invoice_id": "inv_paidlate", "customer_id": "paidlate", "due_date": "2025-11-25",
          "amount": 100, "currency": "USD", "status": "paid", "paid_at": "2025-12-05"},
     ])  # fmt: skip
@@ -108,6 +114,8 @@ def raw_set(directory: Path) -> Path:
 
 
 Rows = dict[tuple[str, str], dict[str, object]]
+OTHER = {"churn_recognition": "cancellation", "discounts_in_mrr": "all",
+         "fx_rate_policy": "historical", "past_due_churn_days": 7}  # fmt: skip
 
 
 def bridge(database: Path) -> Rows:
@@ -137,9 +145,7 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("billing_policies")
     raw = raw_set(root / "raw")
     default = build_warehouse(raw, root / "default.duckdb", AS_OF)
-    other = build_warehouse(raw, root / "other.duckdb", AS_OF, variables={
-        "churn_recognition": "cancellation", "discounts_in_mrr": "all",
-        "fx_rate_policy": "historical", "past_due_churn_days": 7})  # fmt: skip
+    other = build_warehouse(raw, root / "other.duckdb", AS_OF, variables=OTHER)
     return {"default": default, "other": other}
 
 
@@ -280,3 +286,20 @@ def test_an_invoice_paid_by_as_of_date_restates_its_months(builds, build):
 def test_a_voluntary_churn_is_not_delinquent(builds):
     september = builds["default"][("cancel", "2025-09-01")]
     assert (september["voluntary_churned_mrr"], september["delinquent_churned_mrr"]) == (100, 0)
+
+
+def test_paying_restates_the_delinquent_months_in_an_incremental_refresh(warehouses, tmp_path):
+    """`unpaid` pays its invoice on 2025-12-15 (by as_of_date): a refresh of the OTHER
+    build restates November, so `unpaid` is 100 every month with no churn of either
+    kind, and the refreshed marts equal a full build of the same raw data."""
+    refreshed = tmp_path / "refreshed.duckdb"
+    shutil.copyfile(warehouses["other"], refreshed)
+    raw = raw_set(tmp_path / "paid", unpaid_paid_at="2025-12-15")
+    rows = bridge(build_warehouse(raw, refreshed, AS_OF, variables=OTHER))
+    assert months_of(rows, "unpaid") == MONTHS
+    assert [rows[("unpaid", m)]["movement_type"] for m in MONTHS] == ["new"] + ["flat"] * 11
+    assert {rows[("unpaid", m)]["ending_mrr"] for m in MONTHS} == {100}
+    assert {r["delinquent_churned_mrr"] for r in rows.values()} == {0}
+    full = build_warehouse(raw, tmp_path / "full.duckdb", AS_OF, data_tests=False,
+                           variables=OTHER)  # fmt: skip
+    assert_same(contents(refreshed), contents(full), "after the invoice was paid")

@@ -2,12 +2,14 @@
 
 One hypothesis example is a batch of random customer histories (random products, tiers,
 quantities, prices, currencies, billing intervals, mid-month and back-to-back changes,
-overlapping add-ons, churn and reactivation, free trials, cancellation requests and
-temporary discounts). Each batch goes through the real loader and dbt build three
-times: as drawn, with every date shifted by whole months, and with every amount
-multiplied by a constant; every build under the non-default billing policies
-(POLICY_VARS: churn recognised at cancellation, MRR as billed, a return after more
-than 2 months at 0 counted as new, each month at its own fx rates). CI runs
+overlapping add-ons, churn and reactivation, free trials, cancellation requests,
+temporary discounts, and invoices paid, paid late or never). Each batch goes through the
+real loader and dbt build three times: as drawn, with every date shifted by whole
+months, and with every amount multiplied by a constant; every build under the
+non-default billing policies (POLICY_VARS: churn recognised at cancellation, MRR as
+billed, a return after more than 2 months at 0 counted as new, each month at its own fx
+rates, a customer with an invoice unpaid more than 7 days after its due date at 0 MRR as
+delinquent churn). CI runs
 PROPERTY_BATCHES (default 1) batches of PROPERTY_CUSTOMERS (default 60) customers; raise
 both for a longer run, e.g.
 `PROPERTY_BATCHES=20 .venv/bin/pytest python_checks/test_properties.py`.
@@ -45,7 +47,11 @@ POLICY_VARS = {
     "discounts_in_mrr": "all",
     "reactivation_window_months": 2,
     "fx_rate_policy": "historical",
+    "past_due_churn_days": 7,
 }
+# Invoices fall due on day 1-20 of a month, so due + 7 days is before the month's last
+# day whatever its length: a shift by whole months keeps every month end's side of it.
+due_days = st.builds(date, st.integers(2024, 2026), st.integers(1, 12), st.integers(1, 20))
 
 
 def add_months(day: date, months: int) -> date:
@@ -105,6 +111,21 @@ def item_chain(draw: st.DrawFn) -> list[dict[str, object]]:
 
 
 @st.composite
+def invoice(draw: st.DrawFn) -> dict[str, object]:
+    """Most invoices are paid, on their due day 0-3 months on (so possibly after
+    as_of_date: unpaid as of it); some stay open or failed, and some are marked paid
+    without a date (which counts as paid). Few enough unpaid that most customers are
+    never delinquent."""
+    due = draw(due_days.filter(lambda d: d <= AS_OF))
+    kind = draw(st.sampled_from(["paid"] * 10 + ["paid without a date", "open", "failed"]))
+    return {
+        "due_date": due,
+        "status": kind.split()[0],
+        "paid_at": add_months(due, draw(st.integers(0, 3))) if kind == "paid" else None,
+    }
+
+
+@st.composite
 def customer_history(draw: st.DrawFn) -> dict[str, object]:
     return {
         "segment": draw(st.sampled_from(["enterprise", "mid_market", "smb"])),
@@ -112,11 +133,12 @@ def customer_history(draw: st.DrawFn) -> dict[str, object]:
         "region": draw(st.sampled_from(["emea", "apac"])),
         "currency": draw(st.sampled_from(sorted(RATES))),
         "chains": draw(st.lists(item_chain(), min_size=1, max_size=4)),
+        "invoices": draw(st.lists(invoice(), max_size=2)),
     }
 
 
 def write_raw(directory: Path, batch: list[dict], shift: int = 0, scale: Decimal = Decimal(1)):
-    customers, items = [], []
+    customers, items, invoices = [], [], []
     for n, history in enumerate(batch):
         customer_id = f"c{n:03d}"
         customers.append({"customer_id": customer_id, **{k: history[k] for k in
@@ -132,6 +154,13 @@ def write_raw(directory: Path, batch: list[dict], shift: int = 0, scale: Decimal
                        for column in ("valid_from", "valid_to", "trial_end", "canceled_at",
                                       "discount_end")},
                 })  # fmt: skip
+        for invoice in history["invoices"]:
+            invoices.append({
+                **invoice, "invoice_id": f"v{len(invoices):05d}", "customer_id": customer_id,
+                "amount": 100 * scale, "currency": history["currency"],
+                "due_date": add_months(invoice["due_date"], shift),
+                "paid_at": invoice["paid_at"] and add_months(invoice["paid_at"], shift),
+            })  # fmt: skip
     rates = [
         {"currency": c, "month": add_months(m, shift), "rate_to_reporting": r}
         for c, by_month in RATES.items() for m, r in by_month.items()
@@ -139,7 +168,8 @@ def write_raw(directory: Path, batch: list[dict], shift: int = 0, scale: Decimal
     write_table(directory, "customers", customers)
     write_table(directory, "subscription_items", items)
     write_table(directory, "fx_rates", rates)
-    return directory, items
+    write_table(directory, "invoices", invoices)
+    return directory, items, invoices
 
 
 def last_day(day: date) -> date:
@@ -163,19 +193,47 @@ def billed(item: dict, end: date) -> Decimal:
     return Decimal(item["amount"])
 
 
-def expected_mrr_by_month(items: list[dict], as_of: date) -> dict[date, Decimal]:
-    """Total counted MRR per month, straight from the raw items (independent of the
-    models), under POLICY_VARS: fx_rate_policy historical converts each month at the
-    currency's rate of that month (RATES has one for every month)."""
-    totals: dict[date, Decimal] = defaultdict(Decimal)
+def delinquent(invoices: list[dict], end: date, as_of: date) -> bool:
+    """past_due_churn_days 7: an invoice due more than 7 days before month end `end` and
+    unpaid as of as_of_date (no paid_at and not marked paid, or paid after as_of_date)."""
+    days = int(POLICY_VARS["past_due_churn_days"])
+    return any(
+        (end - invoice["due_date"]).days > days
+        and (invoice["paid_at"] > as_of if invoice["paid_at"] else invoice["status"] != "paid")
+        for invoice in invoices
+    )
+
+
+def expected_mrr(
+    items: list[dict], invoices: list[dict], as_of: date
+) -> tuple[dict[tuple[str, date], Decimal], dict[tuple[str, date], Decimal]]:
+    """Each customer's counted MRR per month, straight from the raw rows (independent of
+    the models), under POLICY_VARS: fx_rate_policy historical converts each month at the
+    currency's rate of that month (RATES has one for every month); a delinquent
+    customer's month is 0. Also the MRR each delinquent month withheld (items counted
+    but the customer delinquent)."""
+    counted_mrr: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
     month = date(2024, 1, 1)
     while (end := date.fromordinal(add_months(month, 1).toordinal() - 1)) <= as_of:
         for item in items:
             if counted(item, end):
                 rate = RATES[item["currency"]].get(month, Decimal(1))
-                totals[month] += billed(item, end) * rate / MONTHS_IN[item["billing_interval"]]
+                counted_mrr[item["customer_id"], month] += (
+                    billed(item, end) * rate / MONTHS_IN[item["billing_interval"]]
+                )
         month = add_months(month, 1)
-    return {m: v for m, v in totals.items() if v > 0}
+    by_customer: dict[str, list[dict]] = defaultdict(list)
+    for invoice in invoices:
+        by_customer[invoice["customer_id"]].append(invoice)
+    mrr, withheld = {}, {}
+    for (customer, month), value in counted_mrr.items():
+        if value <= 0:
+            continue
+        if delinquent(by_customer[customer], last_day(month), as_of):
+            withheld[customer, month] = value
+        else:
+            mrr[customer, month] = value
+    return mrr, withheld
 
 
 def query(database: Path, sql: str) -> list[tuple]:
@@ -183,7 +241,8 @@ def query(database: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def check_invariants(database: Path, items: list[dict], as_of: date) -> None:
+def check_invariants(database: Path, items: list[dict], invoices: list[dict], as_of: date) -> int:
+    """Check the invariants; return the number of delinquent churns (rows)."""
     types = ["upsell", "seat", "cross_sell", "usage", "price"]
     contractions = ["downgrade", "seat_reduction", "product_removal", "usage_decline",
                     "price_decrease"]  # fmt: skip
@@ -247,13 +306,26 @@ def check_invariants(database: Path, items: list[dict], as_of: date) -> None:
         if end > 0:
             earlier.append(month)
 
-    built = dict(query(database, "select month, sum(ending_mrr) from marts.fct_mrr_movements "
-                       "group by 1 having sum(ending_mrr) > 0"))  # fmt: skip
-    expected = expected_mrr_by_month(items, as_of)
-    assert set(built) == set(expected)
-    for month, total in expected.items():
-        # Each item's MRR is rounded to 6 decimals in its currency, then again converted.
-        assert abs(built[month] - total) <= Decimal("0.000002") * (len(items) + 1), month
+    # Each customer's MRR at each month end, from the raw rows; a delinquent month is a
+    # churn counted as delinquent when the customer started it above 0.
+    mrr, withheld = expected_mrr(items, invoices, as_of)
+    built = {(customer, month): rest for customer, month, *rest in query(
+        database, "select customer_id, month, starting_mrr, ending_mrr, churned_mrr, "
+        "voluntary_churned_mrr, delinquent_churned_mrr from marts.fct_mrr_movements")}  # fmt: skip
+    assert {key for key, row in built.items() if row[1] > 0} == set(mrr)
+    # Each item's MRR is rounded to 6 decimals in its currency, then again converted.
+    tolerance = Decimal("0.000002") * (len(items) + 1)
+    for key, value in mrr.items():
+        assert abs(built[key][1] - value) <= tolerance, key
+    delinquent_churns = 0
+    for key, (start, end, churn, voluntary, delinquent_churn) in built.items():
+        assert voluntary + delinquent_churn == churn, key
+        if key in withheld and start > 0:
+            assert (end, voluntary, delinquent_churn) == (0, 0, start), key
+            delinquent_churns += 1
+        else:
+            assert delinquent_churn == 0, key
+    return delinquent_churns
 
 
 def fct(database: Path, shift: int = 0) -> dict[tuple, tuple]:
@@ -287,22 +359,24 @@ def nrr(database: Path, shift: int = 0) -> dict[tuple, tuple]:
 @given(batch=st.lists(customer_history(), min_size=CUSTOMERS, max_size=CUSTOMERS))
 def test_metric_properties_hold_for_random_histories(tmp_path_factory, batch):
     root = tmp_path_factory.mktemp("properties")
-    raw, items = write_raw(root / "raw", batch)
+    raw, items, invoices = write_raw(root / "raw", batch)
     # Skip degenerate batches (hypothesis draws the simplest one first): the builds are dear.
     assume(len(items) >= 1.5 * len(batch))
     assume(sum(1 for i in items if i["amount"] > 0) >= len(batch))
     base = build_warehouse(raw, root / "base.duckdb", AS_OF.isoformat(), variables=POLICY_VARS)
-    check_invariants(base, items, AS_OF)
+    delinquent_churns = check_invariants(base, items, invoices, AS_OF)
     seen = {m for (m,) in query(base, "select distinct movement_type from marts.fct_mrr_movements")}
     SUMMARY.append(
-        f"property batch: {len(batch)} customers, {len(items)} items, movements {sorted(seen)}"
+        f"property batch: {len(batch)} customers, {len(items)} items, {len(invoices)} invoices, "
+        f"movements {sorted(seen)}, {delinquent_churns} delinquent churns"
     )
     assert {"new", "expansion", "contraction", "churn"} <= seen  # the batch exercises the bridge
+    assert delinquent_churns > 0  # and delinquency
 
     # Shifting every date (items, fx months, as_of_date) by whole months shifts every
     # output by the same months and changes no amount.
     shifted_as_of = date.fromordinal(add_months(date(2026, 7, 1), SHIFT_MONTHS).toordinal() - 1)
-    raw, _ = write_raw(root / "shifted_raw", batch, shift=SHIFT_MONTHS)
+    raw, *_ = write_raw(root / "shifted_raw", batch, shift=SHIFT_MONTHS)
     shifted = build_warehouse(raw, root / "shifted.duckdb", shifted_as_of.isoformat(),
                               variables=POLICY_VARS)  # fmt: skip
     assert fct(shifted, SHIFT_MONTHS) == fct(base)
@@ -310,7 +384,7 @@ def test_metric_properties_hold_for_random_histories(tmp_path_factory, batch):
 
     # Multiplying every amount by a constant multiplies every amount column and leaves
     # every percentage unchanged (up to the 6-decimal rounding of item MRR).
-    raw, _ = write_raw(root / "scaled_raw", batch, scale=SCALE)
+    raw, *_ = write_raw(root / "scaled_raw", batch, scale=SCALE)
     scaled = build_warehouse(raw, root / "scaled.duckdb", AS_OF.isoformat(), variables=POLICY_VARS)
     base_rows, scaled_rows = fct(base), fct(scaled)
     assert base_rows.keys() == scaled_rows.keys()
