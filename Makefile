@@ -1,5 +1,5 @@
 # The two commands a newcomer needs:
-#   make demo   set up .venv, load the demo data, build every model and test, write the dashboard
+#   make demo   set up .venv, load the demo data, build every model and data test, write the dashboard
 #   make test   set up .venv, then lint, build the demo with every dbt test (docs, MetricFlow),
 #               run pytest, and build the demo on Spark comparing every mart with DuckDB
 # Both are idempotent. Everything installs into .venv inside the repo; nothing global.
@@ -51,7 +51,7 @@ lint: setup
 
 build-demo: setup
 	$(BIN)/expansion-metrics load seeds/demo
-	$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
+	$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE) --unit-tests
 	$(BIN)/dbt docs generate --vars '{as_of_date: $(DEMO_AS_OF_DATE)}' --quiet
 	DBT_PROFILES_DIR=. $(BIN)/mf validate-configs
 

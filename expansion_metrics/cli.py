@@ -132,7 +132,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     def run() -> int:
         return build(args.as_of_date, args.select, args.earliest_date, dict(args.var),
-                     args.source_freshness)  # fmt: skip
+                     args.source_freshness, args.unit_tests)  # fmt: skip
 
     if os.environ.get(LOCK_HELD_ENV) == str(database):  # a refresh's own build of its candidate
         return run()
@@ -265,7 +265,9 @@ def parser() -> argparse.ArgumentParser:
     )
     generate.set_defaults(run=_cmd_generate)
 
-    build = commands.add_parser("build", help="run dbt build (seeds, models, tests)")
+    build = commands.add_parser(
+        "build", help="run dbt build (seeds, models, data tests; --unit-tests: unit tests too)"
+    )
     build.add_argument("--as-of-date", type=_iso_date, help="the as_of_date var, e.g. 2026-10-31")
     build.add_argument("--select", help="dbt node selection")
     build.add_argument(
@@ -284,6 +286,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="after a successful build, run dbt source freshness on the same parse (as a "
         "refresh does); exit status 3 when only the freshness check fails",
+    )
+    build.add_argument(
+        "--unit-tests",
+        action="store_true",
+        help="run dbt's unit tests too (development and CI: they read only their own fixed "
+        "rows, so a production build leaves them out, as dbt recommends)",
     )
     build.set_defaults(run=_cmd_build)
 

@@ -270,3 +270,34 @@ def test_unknown_or_implausible_var_stops_the_run_and_changes_nothing(case: str,
         assert message in output
     assert "Traceback" not in output
     assert warehouse_fingerprint(demo) == before
+
+
+# ---------------------------------------------------------------------------------------
+# Unit tests in a production build
+
+
+def test_a_production_build_leaves_out_unit_tests_unless_asked(demo: Path, tmp_path: Path):
+    """`expansion-metrics build` is the scheduler's build: dbt's unit tests (fixed rows,
+    the same answer on any data) are left out, as dbt recommends, and `--unit-tests`
+    brings them back. A type excluded through $DBT_EXCLUDE_RESOURCE_TYPES (here the data
+    tests) stays excluded either way."""
+    database = tmp_path / "wh.duckdb"
+    database.write_bytes(demo.read_bytes())
+    ran: dict[str, set[str]] = {}
+    for flags in ([], ["--unit-tests"]):
+        target = tmp_path / ("target" + "".join(flags))
+        done = subprocess.run(
+            [sys.executable, "-m", "expansion_metrics.cli", "build", "--as-of-date", AS_OF,
+             "--select", "stg_billing__subscription_items", *flags],
+            env={**os.environ, "EXPANSION_METRICS_DB": str(database),
+                 "DBT_TARGET_PATH": str(target), "DBT_WRITE_JSON": "true",
+                 "DBT_EXCLUDE_RESOURCE_TYPES": "test"},
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+        results = json.loads((target / "run_results.json").read_text())["results"]
+        assert all(r["status"] in ("success", "pass") for r in results), results
+        # (the project's on-run-start hooks are "operation" results of every run)
+        ran[" ".join(flags)] = {r["unique_id"].split(".")[0] for r in results} - {"operation"}
+    assert ran[""] == {"model"}
+    assert ran["--unit-tests"] == {"model", "unit_test"}
