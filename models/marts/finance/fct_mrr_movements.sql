@@ -83,48 +83,34 @@ balances as (
     {#-
         Per customer and month: MRR at the end of the month before and at its end (one
         row wherever either is above 0: the month after the last month above 0 is the
-        churn month), and its product changes by type. One aggregation of both, not a
-        join of two: at 1,000,000 customers the join did not fit in DuckDB's 6 GB.
+        churn month). An aggregation of the two sides, not a join of this month with the
+        month before: at 1,000,000 customers that join did not fit in DuckDB's 6 GB.
     -#}
-    {%- set change_types = expansion_types() + contraction_types() %}
     select
         customer_id,
         month,
         sum(starting_mrr) as starting_mrr,
         sum(ending_mrr) as ending_mrr,
         sum(ending_mrr_at_prior_rates) as ending_mrr_at_prior_rates,
-        sum(discount_mrr) as discount_mrr,
-    {%- for change_type in change_types %}
+        sum(discount_mrr) as discount_mrr
+    from customer_sides
+    group by 1, 2
+),
+
+product_change_totals as (
+    {#-
+        Per customer and month with a product change: its MRR by change type. Grouped
+        apart from the balances and joined to them: 16 sums over every customer side
+        (twice the customer-months) took twice as long at 100,000 customers.
+    -#}
+    select
+        customer_id,
+        month,
+    {%- for change_type in expansion_types() + contraction_types() %}
         sum({{ change_type }}_mrr) as {{ change_type }}_mrr
         {{- ',' if not loop.last }}
     {%- endfor %}
-    from (
-        select
-            customer_id,
-            month,
-            starting_mrr,
-            ending_mrr,
-            ending_mrr_at_prior_rates,
-            discount_mrr,
-        {%- for change_type in change_types %}
-            0 as {{ change_type }}_mrr
-            {{- ',' if not loop.last }}
-        {%- endfor %}
-        from customer_sides
-        union all
-        select
-            customer_id,
-            month,
-            0 as starting_mrr,
-            0 as ending_mrr,
-            0 as ending_mrr_at_prior_rates,
-            0 as discount_mrr,
-        {%- for change_type in change_types %}
-            {{ change_type }}_mrr
-            {{- ',' if not loop.last }}
-        {%- endfor %}
-        from customer_product_changes
-    ) as movement_rows
+    from customer_product_changes
     group by 1, 2
 ),
 
@@ -149,7 +135,7 @@ statuses as (
         end as movement_type,
         delinquent_months.customer_id is not null as is_delinquent,
     {%- for change_type in expansion_types() + contraction_types() %}
-        balances.{{ change_type }}_mrr
+        coalesce(product_change_totals.{{ change_type }}_mrr, 0) as {{ change_type }}_mrr
         {{- ',' if not loop.last }}
     {%- endfor %}
     from balances
@@ -163,6 +149,10 @@ statuses as (
                 cohorts.next_cohort_month is null
                 or balances.month < cohorts.next_cohort_month
             )
+    left join product_change_totals
+        on
+            balances.customer_id = product_change_totals.customer_id
+            and balances.month = product_change_totals.month
     left join delinquent_months
         on
             balances.customer_id = delinquent_months.customer_id
