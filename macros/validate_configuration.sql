@@ -90,7 +90,8 @@
         'coverage_healthy_ratio', 'coverage_alert_ratio', 'health_usage_decline_pct',
         'health_upgrade_prompt_pct', 'health_weight_usage', 'health_weight_support',
         'health_weight_payments', 'health_weight_relationship', 'health_weight_renewal',
-        'health_green_min_score', 'health_yellow_min_score', 'logo_churn_target_default_pct'
+        'health_green_min_score', 'health_yellow_min_score', 'logo_churn_target_default_pct',
+        'gross_margin_pct'
     ] -%}
     {%- for name in numbers -%}
         {%- if not re.fullmatch('[0-9]+(\.[0-9]+)?', var(name) | string) -%}
@@ -111,6 +112,10 @@
             {%- do problems.append(name ~ " must be a whole number of at least 1, got '" ~ var(name) ~ "'") -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if re.fullmatch('[0-9]+(\.[0-9]+)?', var('gross_margin_pct') | string)
+        and (var('gross_margin_pct') | float) > 100 -%}
+        {%- do problems.append("gross_margin_pct must be a percentage from 0 to 100, got '" ~ var('gross_margin_pct') ~ "'") -%}
+    {%- endif -%}
     {%- if re.fullmatch('[1-9][0-9]*', var('fiscal_year_start_month') | string)
         and (var('fiscal_year_start_month') | int) > 12 -%}
         {%- do problems.append("fiscal_year_start_month must be 1-12, got '" ~ var('fiscal_year_start_month') ~ "'") -%}
@@ -190,7 +195,7 @@
         'health_upgrade_prompt_pct', 'health_weight_usage', 'health_weight_support',
         'health_weight_payments', 'health_weight_relationship', 'health_weight_renewal',
         'health_green_min_score', 'health_yellow_min_score',
-        'logo_churn_targets_pct', 'logo_churn_target_default_pct',
+        'logo_churn_targets_pct', 'logo_churn_target_default_pct', 'gross_margin_pct',
         'raw_freshness_warn_hours', 'raw_freshness_error_hours',
         'billing_source', 'crm_source', 'stripe_database', 'stripe_schema',
         'salesforce_database', 'salesforce_schema', 'hubspot_database', 'hubspot_schema',

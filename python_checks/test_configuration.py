@@ -70,6 +70,7 @@ CHANGED: dict[str, object] = {
     "health_yellow_min_score": 45,
     "logo_churn_targets_pct": {"enterprise": 4, "mid_market": 6, "smb": 12},
     "logo_churn_target_default_pct": 8,
+    "gross_margin_pct": 65,
     "raw_freshness_warn_hours": 48,
     "raw_freshness_error_hours": 240,
 }
@@ -205,6 +206,7 @@ COMBINATION_B: dict[str, object] = {
     "health_weight_support": 20, "health_weight_payments": 20,
     "health_weight_relationship": 20, "health_weight_renewal": 20,
     "health_green_min_score": 60, "health_yellow_min_score": 30,
+    "gross_margin_pct": 72.5,
 }  # fmt: skip
 
 SWEEP = os.environ.get("CONFIG_SWEEP", "") == "all"

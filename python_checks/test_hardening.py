@@ -59,6 +59,7 @@ MALICIOUS_VARS = {
     "reactivation window": ("{reactivation_window_months: \"3 or 1=1\"}",
                             "reactivation_window_months"),
     "past-due days": ("{past_due_churn_days: \"7 day\"}", "past_due_churn_days"),
+    "gross margin": ("{gross_margin_pct: 150}", "gross_margin_pct must be a percentage"),
 }  # fmt: skip
 
 

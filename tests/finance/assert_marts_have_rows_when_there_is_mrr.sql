@@ -1,9 +1,9 @@
 {#-
     A finance mart is never silently empty: while a countable subscription item is
     counted at the end of a month on or before the last complete month (of as_of_date),
-    fct_mrr_movements, mart_expansion and mart_cohort_retention must have rows, and
-    mart_nrr too when such a month comes before the last one (NRR needs a previous
-    month). Stops the build naming the empty mart (fail_with).
+    fct_mrr_movements, mart_expansion, mart_cohort_retention and mart_saas_kpis must have
+    rows, and mart_nrr too when such a month comes before the last one (NRR needs a
+    previous month). Stops the build naming the empty mart (fail_with).
 -#}
 {{ config(severity='error') }}
 {%- set last_month = last_complete_month_value() if execute else '2000-01-01' %}
@@ -36,7 +36,10 @@ expected as (
 ),
 
 mart_rows as (
-    {%- for mart in ['fct_mrr_movements', 'mart_expansion', 'mart_cohort_retention', 'mart_nrr'] %}
+    {%- for mart in [
+        'fct_mrr_movements', 'mart_expansion', 'mart_cohort_retention', 'mart_saas_kpis',
+        'mart_nrr'
+    ] %}
         select
             '{{ mart }}' as mart_name,
             count(*) as mart_rows
