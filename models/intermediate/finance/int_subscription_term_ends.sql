@@ -1,0 +1,103 @@
+{#-
+    Term ends: one row per term item (billed every 2 months or more, as the health
+    renewal signal reads it) and each end of its term that falls in a reporting month or
+    in one of the next 3 months: valid_from + k billing intervals (k >= 1), while the
+    item still counts on the day before (it did not end mid-term). Definitions in
+    _finance__models.yml.
+-#}
+{%- set last_month = last_complete_month_value() if execute else '2000-01-01' %}
+{%- set upcoming_months = 3 %}
+
+with
+
+countable_items as (
+    select * from {{ ref('int_countable_subscription_items') }}
+),
+
+subscription_items as (
+    select * from {{ ref('stg_billing__subscription_items') }}
+),
+
+reporting_months as (
+    select * from {{ ref('int_reporting_months') }}
+),
+
+series as (
+    {{ dbt.generate_series(upcoming_months) }}
+),
+
+renewal_months as (
+    select
+        month,
+        false as is_upcoming
+    from reporting_months
+
+    union all
+
+    select
+        cast(
+            {{ dbt.dateadd(
+                'month',
+                'cast(series.generated_number as integer)',
+                "cast('" ~ last_month ~ "' as date)"
+            ) }} as date
+        ) as month,
+        true as is_upcoming
+    from series
+),
+
+term_items as (
+    select
+        countable_items.*,
+        subscription_items.months_in_interval
+    from countable_items
+    inner join subscription_items
+        on countable_items.subscription_item_id = subscription_items.subscription_item_id
+    where subscription_items.months_in_interval > 1
+),
+
+term_months as (
+    {#- months a whole number of billing intervals after the item's first month -#}
+    select
+        term_items.*,
+        renewal_months.month as renewal_month,
+        renewal_months.is_upcoming,
+        {{ dbt.datediff('term_items.valid_from', 'renewal_months.month', 'month') }}
+            as months_from_start
+    from term_items
+    inner join renewal_months
+        on term_items.valid_from < renewal_months.month
+),
+
+term_ends as (
+    select
+        *,
+        cast(
+            {{ dbt.dateadd('month', 'months_from_start', 'valid_from') }} as date
+        ) as term_end_date
+    from term_months
+    where months_from_start % months_in_interval = 0
+),
+
+final as (
+    select
+        term_ends.subscription_item_id,
+        term_ends.customer_id,
+        term_ends.product,
+        term_ends.renewal_month,
+        term_ends.is_upcoming,
+        term_ends.term_end_date,
+        {{ counted_item_mrr(
+            'term_ends',
+            'cast(' ~ dbt.dateadd('day', -1, 'term_ends.term_end_date') ~ ' as date)'
+        ) }} as renewing_mrr
+    from term_ends
+    where
+        term_ends.counted_from < term_ends.term_end_date
+        and (
+            term_ends.counted_to is null
+            or term_ends.counted_to >= term_ends.term_end_date
+        )
+)
+
+select * from final
