@@ -652,6 +652,121 @@ def _pipeline(marts: Marts, cfg: ReportSettings) -> str:
     return "".join(parts)
 
 
+def _board_pack(marts: Marts, cfg: ReportSettings, last: date) -> str:
+    """The SaaS KPI set of the last twelve months, committed MRR and renewals, as read
+    from mart_saas_kpis, mart_committed_mrr and mart_renewals (totals only)."""
+
+    def ratio(value: float | None) -> str:
+        return "n/a" if value is None else f"{float(value):.2f}"
+
+    kpis = marts.rows(
+        "select month, customers, arr, arpa, customer_churn_rate_pct, gross_mrr_churn_rate_pct, "
+        "net_mrr_churn_rate_pct, quick_ratio, ltv from marts.mart_saas_kpis "
+        "where dimension = 'all' and month <= ? and month > ? - interval 12 month "
+        "order by month desc",
+        [last, last],
+    )
+    committed = marts.rows(
+        "select month, current_mrr, signed_future_mrr, scheduled_increase_mrr, "
+        "scheduled_churn_mrr, scheduled_decrease_mrr, committed_mrr "
+        "from marts.mart_committed_mrr where dimension = 'all' and months_ahead in (1, 3, 6, 12) "
+        "order by month"
+    )
+    renewals = marts.rows(
+        "select month, is_upcoming, available_to_renew_arr, gross_renewal_rate_pct, "
+        "net_renewal_rate_pct, upcoming_green_arr, upcoming_yellow_arr, upcoming_red_arr, "
+        "upcoming_unknown_arr from marts.mart_renewals where dimension = 'all' "
+        "and month > ? - interval 6 month order by month",
+        [last],
+    )
+    return (
+        "<figure><h3>SaaS KPIs, last twelve months (ARPA and LTV per account)</h3>"
+        + table(
+            [
+                "month",
+                "customers",
+                "ARR",
+                "ARPA",
+                "customer churn",
+                "gross MRR churn",
+                "net MRR churn",
+                "quick ratio",
+                "LTV",
+            ],
+            [
+                [
+                    _month_label(r["month"]),
+                    r["customers"],
+                    cfg.money(r["arr"]),
+                    cfg.money(r["arpa"]),
+                    pct(r["customer_churn_rate_pct"], 2),
+                    pct(r["gross_mrr_churn_rate_pct"], 2),
+                    pct(r["net_mrr_churn_rate_pct"], 2),
+                    ratio(r["quick_ratio"]),
+                    cfg.money(r["ltv"]),
+                ]
+                for r in kpis
+            ],
+            "No months with MRR yet.",
+        )  # fmt: skip
+        + "</figure><figure><h3>Committed MRR: what contracts known today add and take away "
+        "(monthly amounts)</h3>"
+        + table(
+            [
+                "month",
+                "MRR today",
+                "signed future",
+                "scheduled increases",
+                "scheduled churn",
+                "scheduled decreases",
+                "committed MRR",
+            ],
+            [
+                [
+                    _month_label(r["month"]),
+                    cfg.money(r["current_mrr"]),
+                    cfg.money(r["signed_future_mrr"]),
+                    cfg.money(r["scheduled_increase_mrr"]),
+                    cfg.money(-r["scheduled_churn_mrr"]),
+                    cfg.money(-r["scheduled_decrease_mrr"]),
+                    cfg.money(r["committed_mrr"]),
+                ]
+                for r in committed
+            ],
+            "No MRR today and nothing signed for the coming year.",
+        )  # fmt: skip
+        + "</figure><figure><h3>Renewals: ARR up for renewal, renewal rates, and the coming "
+        "months by health status today</h3>"
+        + table(
+            [
+                "month",
+                "ARR up for renewal",
+                "gross renewal",
+                "net renewal",
+                "green",
+                "yellow",
+                "red",
+                "no health data",
+            ],
+            [
+                [
+                    _month_label(r["month"]) + (" (coming)" if r["is_upcoming"] else ""),
+                    cfg.money(r["available_to_renew_arr"]),
+                    pct(r["gross_renewal_rate_pct"]),
+                    pct(r["net_renewal_rate_pct"]),
+                    *(
+                        cfg.money(r[f"upcoming_{s}_arr"]) if r["is_upcoming"] else ""
+                        for s in ("green", "yellow", "red", "unknown")
+                    ),
+                ]
+                for r in renewals
+            ],
+            "No quarterly or annual terms end in these months.",
+        )  # fmt: skip
+        + "</figure>"
+    )
+
+
 def _customers(marts: Marts, cfg: ReportSettings) -> str:
     risk = marts.rows(
         "select customer_name, customer_id, segment, arr_at_risk, health_score, "
@@ -764,6 +879,7 @@ def render(database: Path) -> str:
             ("Expansion", _expansion(marts, cfg, last)),
             ("Expansion pipeline", _pipeline(marts, cfg)),
             ("Customers", _customers(marts, cfg)),
+            ("Board pack", _board_pack(marts, cfg, last)),
         ]
     finally:
         marts.close()

@@ -114,6 +114,10 @@ def test_dashboard_renders_without_console_errors_or_empty_charts(dashboard, tmp
         "drove most expansion ARR",
         "open expansion pipeline",
         "customers are red",
+        "SaaS KPIs, last twelve months",
+        "Committed MRR: what contracts known today add and take away",
+        "Renewals: ARR up for renewal",
+        "(coming)",
     ):
         assert finding in dom  # fmt: skip
     assert "Data as of 2026-10-31" in dom
