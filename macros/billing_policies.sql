@@ -23,3 +23,13 @@
         case when {{ items }}.discount_end is null then {{ items }}.mrr{{ suffix }} else {{ items }}.list_mrr{{ suffix }} end
     {%- endif %}
 {%- endmacro %}
+
+{#-
+    Whether an item counts in MRR on `day` (a date expression): counted from
+    counted_from, up to but not on counted_to (empty: no end). counted_from and counted_to
+    carry the trial and churn_recognition policies (int_countable_subscription_items).
+-#}
+{% macro item_counts_on(items, day) -%}
+    {{ items }}.counted_from <= {{ day }}
+    and ({{ items }}.counted_to is null or {{ items }}.counted_to > {{ day }})
+{%- endmacro %}

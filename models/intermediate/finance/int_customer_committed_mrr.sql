@@ -46,12 +46,7 @@ customer_horizon_mrr as (
             as mrr
     from countable_items
     inner join horizon_month_ends
-        on
-            countable_items.counted_from <= horizon_month_ends.month_end_date
-            and (
-                countable_items.counted_to is null
-                or countable_items.counted_to > horizon_month_ends.month_end_date
-            )
+        on {{ item_counts_on('countable_items', 'horizon_month_ends.month_end_date') }}
     group by 1, 2, 3
 ),
 

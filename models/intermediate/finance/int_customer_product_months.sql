@@ -54,12 +54,7 @@ item_months as (
         {%- endif %}
     from countable_items
     inner join calendar_months
-        on
-            countable_items.counted_from <= calendar_months.month_end_date
-            and (
-                countable_items.counted_to is null
-                or countable_items.counted_to > calendar_months.month_end_date
-            )
+        on {{ item_counts_on('countable_items', 'calendar_months.month_end_date') }}
     {%- if is_historical %}
         {#- fx_rate_policy historical only: the month's rates -#}
         inner join {{ ref('int_fx_monthly_rates') }} as month_rates

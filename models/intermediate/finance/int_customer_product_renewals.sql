@@ -36,8 +36,6 @@ renewal_month_ends as (
 
 product_states as (
     {#- the product's MRR (all its items, renewing or not) before and after -#}
-    {%- set counts_on = "countable_items.counted_from <= {0} and (countable_items.counted_to "
-        ~ "is null or countable_items.counted_to > {0})" %}
     select
         renewal_month_ends.customer_id,
         renewal_month_ends.product,
@@ -46,14 +44,14 @@ product_states as (
         renewal_month_ends.available_mrr,
         coalesce(sum(
             case
-                when {{ counts_on.format('renewal_month_ends.before_date') }}
+                when {{ item_counts_on('countable_items', 'renewal_month_ends.before_date') }}
                     then {{ counted_item_mrr('countable_items', 'renewal_month_ends.before_date') }}
                 else 0
             end
         ), 0) as before_mrr,
         coalesce(sum(
             case
-                when {{ counts_on.format('renewal_month_ends.after_date') }}
+                when {{ item_counts_on('countable_items', 'renewal_month_ends.after_date') }}
                     then {{ counted_item_mrr('countable_items', 'renewal_month_ends.after_date') }}
                 else 0
             end

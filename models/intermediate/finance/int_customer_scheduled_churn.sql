@@ -28,11 +28,7 @@ final as (
     cross join last_month
     where
         countable_items.canceled_at <= {{ as_of_date() }}
-        and countable_items.counted_from <= last_month.month_end_date
-        and (
-            countable_items.counted_to is null
-            or countable_items.counted_to > last_month.month_end_date
-        )
+        and {{ item_counts_on('countable_items', 'last_month.month_end_date') }}
     group by 1
 )
 

@@ -79,25 +79,25 @@ term_ends as (
     where months_from_start % months_in_interval = 0
 ),
 
+term_last_days as (
+    {#- the last day of the term: the item must still count on it to reach its end -#}
+    select
+        *,
+        cast({{ dbt.dateadd('day', -1, 'term_end_date') }} as date) as term_last_date
+    from term_ends
+),
+
 final as (
     select
-        term_ends.subscription_item_id,
-        term_ends.customer_id,
-        term_ends.product,
-        term_ends.renewal_month,
-        term_ends.is_upcoming,
-        term_ends.term_end_date,
-        {{ counted_item_mrr(
-            'term_ends',
-            'cast(' ~ dbt.dateadd('day', -1, 'term_ends.term_end_date') ~ ' as date)'
-        ) }} as renewing_mrr
-    from term_ends
-    where
-        term_ends.counted_from < term_ends.term_end_date
-        and (
-            term_ends.counted_to is null
-            or term_ends.counted_to >= term_ends.term_end_date
-        )
+        term_last_days.subscription_item_id,
+        term_last_days.customer_id,
+        term_last_days.product,
+        term_last_days.renewal_month,
+        term_last_days.is_upcoming,
+        term_last_days.term_end_date,
+        {{ counted_item_mrr('term_last_days', 'term_last_days.term_last_date') }} as renewing_mrr
+    from term_last_days
+    where {{ item_counts_on('term_last_days', 'term_last_days.term_last_date') }}
 )
 
 select * from final

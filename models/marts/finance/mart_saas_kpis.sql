@@ -5,6 +5,17 @@
     carries the additive columns it is computed from. Definitions in
     _finance__models.yml.
 -#}
+{%- set customer_counts = [
+    ('customers_at_start', 'starting_mrr > 0'),
+    ('customers', 'ending_mrr > 0'),
+    ('new_customers', "movement_type = 'new'"),
+    ('reactivated_customers', "movement_type = 'reactivation'"),
+    ('churned_customers', "movement_type = 'churn'"),
+] %}
+{%- set mrr_columns = [
+    'starting_mrr', 'new_mrr', 'reactivation_mrr', 'expansion_mrr', 'contraction_mrr',
+    'churned_mrr', 'ending_mrr'
+] %}
 with
 
 mrr_movements as (
@@ -24,20 +35,13 @@ monthly as (
         month,
         dimension,
         dimension_value,
-        {%- for name, condition in [
-            ('customers_at_start', 'starting_mrr > 0'),
-            ('customers', 'ending_mrr > 0'),
-            ('new_customers', "movement_type = 'new'"),
-            ('reactivated_customers', "movement_type = 'reactivation'"),
-            ('churned_customers', "movement_type = 'churn'"),
-        ] %}
+        {%- for name, condition in customer_counts %}
             cast(sum(case when {{ condition }} then 1 else 0 end) as bigint) as {{ name }},
         {%- endfor %}
-        {%- for column in ['starting_mrr', 'new_mrr', 'reactivation_mrr', 'expansion_mrr',
-            'contraction_mrr', 'churned_mrr'] %}
-            sum({{ column }}) as {{ column }},
-        {%- endfor %}
-        sum(ending_mrr) as ending_mrr
+    {%- for column in mrr_columns %}
+        sum({{ column }}) as {{ column }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
     from movement_rows
     group by 1, 2, 3
 ),
@@ -95,16 +99,15 @@ final as (
         coalesce(kpis.month, trial_conversion.month) as month,
         coalesce(kpis.dimension, trial_conversion.dimension) as dimension,
         coalesce(kpis.dimension_value, trial_conversion.dimension_value) as dimension_value,
-        {%- for column in ['customers_at_start', 'customers', 'new_customers',
-            'reactivated_customers', 'churned_customers'] %}
+        {%- for column, _ in customer_counts %}
             coalesce(kpis.{{ column }}, 0) as {{ column }},
         {%- endfor %}
-        {%- for column in ['starting_mrr', 'new_mrr', 'reactivation_mrr', 'expansion_mrr',
-            'contraction_mrr', 'churned_mrr', 'ending_mrr'] %}
+        {%- for column in mrr_columns %}
             cast(coalesce(kpis.{{ column }}, 0) as decimal(38, 6)) as {{ column }},
         {%- endfor %}
         cast(12 * coalesce(kpis.ending_mrr, 0) as decimal(38, 6)) as arr,
         {#- each ratio multiplies before it divides: exact on whole amounts -#}
+        
         12 * cast(kpis.ending_mrr as double) / nullif(kpis.customers, 0) as arpa,
         kpis.customer_churn_rate_pct,
         100 * cast(kpis.contraction_mrr + kpis.churned_mrr as double)
@@ -121,6 +124,7 @@ final as (
             arpa x margin / 100 / (12 x rate / 100) = ending MRR x margin / (customers x
             rate)
         -#}
+        
         cast(kpis.ending_mrr as double) * {{ gross_margin }}
         / nullif(kpis.customers * kpis.ttm_avg_customer_churn_rate_pct, 0) as ltv,
         coalesce(trial_conversion.trial_starts, 0) as trial_starts,
