@@ -62,7 +62,7 @@ build-demo: setup
 # at once, so the many-test test_refresh goes first and the one-test files follow it.
 LONGEST_CHECKS := python_checks/test_refresh.py python_checks/test_refresh_faults.py \
 	python_checks/test_incremental.py python_checks/test_connector_equivalence.py \
-	python_checks/test_refresh_windows.py \
+	python_checks/test_refresh_windows.py python_checks/test_month_close.py \
 	python_checks/test_calendar.py \
 	python_checks/test_configuration.py python_checks/test_hardening.py \
 	python_checks/test_properties.py

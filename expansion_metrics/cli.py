@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -124,31 +124,26 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
-    from expansion_metrics.dbt import build
+def _locked(command: str, run: Callable[[], int]) -> int:
+    """run() holding the refresh's lock on the warehouse: a build or a close never writes
+    a file a refresh is about to publish over."""
     from expansion_metrics.refresh import LOCK_HELD_ENV, lock_path, take_lock
 
     database = settings.database_path()
-
-    def run() -> int:
-        return build(args.as_of_date, args.select, args.earliest_date, dict(args.var),
-                     args.source_freshness, args.unit_tests)  # fmt: skip
-
     if os.environ.get(LOCK_HELD_ENV) == str(database):  # a refresh's own build of its candidate
         return run()
-    # The refresh's lock: a build never writes a file a refresh is about to publish over.
     try:
         database.parent.mkdir(parents=True, exist_ok=True)
         lock = take_lock(database)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"expansion-metrics build: cannot take the lock: {exc.strerror}{where}",
+        print(f"expansion-metrics {command}: cannot take the lock: {exc.strerror}{where}",
               file=sys.stderr)  # fmt: skip
         return 1
     if lock is None:
         print(
-            f"expansion-metrics build: a refresh or another build of {database} is running "
-            f"(lock {lock_path(database)}); build into a copy, or try again when it is done",
+            f"expansion-metrics {command}: a refresh or a build of {database} is running "
+            f"(lock {lock_path(database)}); try again when it is done",
             file=sys.stderr,
         )
         return 1
@@ -156,6 +151,33 @@ def _cmd_build(args: argparse.Namespace) -> int:
         return run()
     finally:
         os.close(lock)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from expansion_metrics.dbt import build
+
+    return _locked(
+        "build",
+        lambda: build(args.as_of_date, args.select, args.earliest_date, dict(args.var),
+                      args.source_freshness, args.unit_tests, args.full_refresh),
+    )  # fmt: skip
+
+
+def _cmd_close(args: argparse.Namespace) -> int:
+    from expansion_metrics.close import CloseError, close_month
+
+    def run() -> int:
+        try:
+            print(close_month(settings.database_path(), args.month, args.reopen))
+        except CloseError as exc:
+            print(f"expansion-metrics close: {exc} (warehouse unchanged)", file=sys.stderr)
+            return 1
+        except duckdb.Error as exc:
+            print(f"expansion-metrics close: {exc} (warehouse unchanged)", file=sys.stderr)
+            return 1
+        return 0
+
+    return _locked("close", run)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -293,7 +315,26 @@ def parser() -> argparse.ArgumentParser:
         help="run dbt's unit tests too (development and CI: they read only their own fixed "
         "rows, so a production build leaves them out, as dbt recommends)",
     )
+    build.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental models from scratch (dbt's --full-refresh)",
+    )
     build.set_defaults(run=_cmd_build)
+
+    close = commands.add_parser(
+        "close",
+        help="freeze a month's board figures as reported (schema reported; see "
+        "marts.mart_restatements)",
+    )
+    close.add_argument("--month", type=_month, required=True, help="the month, e.g. 2026-09")
+    close.add_argument(
+        "--reopen",
+        metavar="REASON",
+        help="close a closed month again, replacing its as-reported figures; the reason is "
+        "stored with the close",
+    )
+    close.set_defaults(run=_cmd_close)
 
     report = commands.add_parser("report", help="write the executive dashboard (one HTML file)")
     report.add_argument("--out", default="reports/dashboard.html", help="HTML file to write")

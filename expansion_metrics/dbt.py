@@ -83,15 +83,19 @@ def build(
     other_vars: dict[str, Any] | None = None,
     source_freshness: bool = False,
     unit_tests: bool = False,
+    full_refresh: bool = False,
 ) -> int:
     """`dbt build` (seeds, models and data tests; unit tests too with unit_tests) for an
     optional as_of_date and earliest_date (the vars of the same names) and any other vars,
-    then, with source_freshness, `dbt source freshness` (see run_dbt). Resource types
+    then, with source_freshness, `dbt source freshness` (see run_dbt); with full_refresh, dbt's
+    --full-refresh. Resource types
     excluded through $DBT_EXCLUDE_RESOURCE_TYPES stay excluded. Returns run_dbt's status."""
     args = ["build"]
     if not unit_tests:
         excluded = {*os.environ.get(EXCLUDE_ENV, "").split(), "unit_test"}
         args += ["--exclude-resource-type", *sorted(excluded)]
+    if full_refresh:
+        args.append("--full-refresh")
     if select:
         args += ["--select", select]
     variables: dict[str, Any] = dict(other_vars or {})

@@ -54,6 +54,7 @@ from pathlib import Path
 import duckdb
 
 from expansion_metrics import settings
+from expansion_metrics.close import changed_months, closed_month_values
 from expansion_metrics.dbt import FRESHNESS_FAILED
 
 # Set by the refresh for its children: the database whose lock the refresh already holds
@@ -555,6 +556,8 @@ def _build_candidate(
     if raw is not None:
         _step("load", [*cli, "load", str(raw), *load_options], env, project, lock_fd)
     reuse_parse(paths.runs / PARSE_FILE, run_dir / "target" / PARSE_FILE)
+    # What the closed months read today, to name those this refresh changes.
+    closed_before = closed_month_values(paths.candidate)
     # The build runs dbt source freshness after it, on the same parse in the same process.
     output = _step(
         "build", [*cli, "build", "--source-freshness", *build_options], env, project, lock_fd,
@@ -563,6 +566,9 @@ def _build_candidate(
     (run_dir / "build.log").write_text(output)
     reuse_parse(run_dir / "target" / PARSE_FILE, paths.runs / PARSE_FILE)
     summary = _summary(paths.candidate, run_dir)
+    changed = changed_months(closed_before, closed_month_values(paths.candidate))
+    if changed:
+        summary += f", closed months changed (marts.mart_restatements): {', '.join(changed)}"
     stale = re.findall(r"WARN freshness of (\S+)", output)
     if stale:
         summary += f", raw data older than the freshness warning: {', '.join(stale)}"

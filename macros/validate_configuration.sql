@@ -91,7 +91,7 @@
         'health_upgrade_prompt_pct', 'health_weight_usage', 'health_weight_support',
         'health_weight_payments', 'health_weight_relationship', 'health_weight_renewal',
         'health_green_min_score', 'health_yellow_min_score', 'logo_churn_target_default_pct',
-        'gross_margin_pct'
+        'gross_margin_pct', 'restatement_threshold_points', 'restatement_threshold_pct'
     ] -%}
     {%- for name in numbers -%}
         {%- if not re.fullmatch('[0-9]+(\.[0-9]+)?', var(name) | string) -%}
@@ -196,6 +196,7 @@
         'health_weight_payments', 'health_weight_relationship', 'health_weight_renewal',
         'health_green_min_score', 'health_yellow_min_score',
         'logo_churn_targets_pct', 'logo_churn_target_default_pct', 'gross_margin_pct',
+        'restatement_threshold_points', 'restatement_threshold_pct',
         'raw_freshness_warn_hours', 'raw_freshness_error_hours',
         'billing_source', 'crm_source', 'stripe_database', 'stripe_schema',
         'salesforce_database', 'salesforce_schema', 'hubspot_database', 'hubspot_schema',

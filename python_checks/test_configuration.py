@@ -71,6 +71,8 @@ CHANGED: dict[str, object] = {
     "logo_churn_targets_pct": {"enterprise": 4, "mid_market": 6, "smb": 12},
     "logo_churn_target_default_pct": 8,
     "gross_margin_pct": 65,
+    "restatement_threshold_points": 1,
+    "restatement_threshold_pct": 2,
     "raw_freshness_warn_hours": 48,
     "raw_freshness_error_hours": 240,
 }
@@ -206,7 +208,8 @@ COMBINATION_B: dict[str, object] = {
     "health_weight_support": 20, "health_weight_payments": 20,
     "health_weight_relationship": 20, "health_weight_renewal": 20,
     "health_green_min_score": 60, "health_yellow_min_score": 30,
-    "gross_margin_pct": 72.5,
+    "gross_margin_pct": 72.5, "restatement_threshold_points": 0.25,
+    "restatement_threshold_pct": 1.5,
 }  # fmt: skip
 
 SWEEP = os.environ.get("CONFIG_SWEEP", "") == "all"
