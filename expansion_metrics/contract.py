@@ -110,6 +110,9 @@ TABLES: tuple[Table, ...] = (
             _dimension("industry"),
             _dimension("region"),
             Column("created_at", "date"),
+            # optional: the account hierarchy (a subsidiary's parent account, itself a
+            # customer); the var retention_grain parent counts every customer at its top
+            Column("parent_customer_id", "id"),
         ),
         key=("customer_id",),
         description="One row per customer account.",

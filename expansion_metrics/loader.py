@@ -629,6 +629,54 @@ def _amount_problems(
     return problems
 
 
+# How many levels of parent accounts the models walk (stg_billing__customer_accounts).
+MAX_HIERARCHY_DEPTH = 10
+
+
+def _hierarchy_problems(
+    con: duckdb.DuckDBPyConnection, checked: dict[str, Checked]
+) -> list[Problem]:
+    """customers.parent_customer_id: each parent a customer of the same file, no account
+    its own ancestor, at most MAX_HIERARCHY_DEPTH levels (ids compared trimmed, as the
+    models compare them)."""
+    customers = checked.get("customers")
+    if customers is None or "parent_customer_id" not in customers.mapping:
+        return []
+    file = customers.path.name
+    rows = con.execute(
+        f"select {_ROW}, trim(customer_id), trim(parent_customer_id), "
+        f"{customers.mapping['parent_customer_id']} from ({customers.relation}) "
+        f"order by {_ROW}"
+    ).fetchall()
+    parents = {customer: parent for _, customer, parent, _ in rows if parent is not None}
+    known = {customer for _, customer, _, _ in rows}
+    problems: list[Problem] = []
+    for row, customer, parent, raw in rows:
+        if parent is None:
+            continue
+        if parent not in known:
+            why = "is not a customer_id of this file: a parent account must be a customer"
+            problems.append(Problem(file, row, "parent_customer_id", raw, why))
+            continue
+        chain = [customer]
+        while chain[-1] in parents and len(chain) <= MAX_HIERARCHY_DEPTH + 1:
+            chain.append(parents[chain[-1]])
+            if chain[-1] in chain[:-1]:
+                why = f"makes a cycle in the account hierarchy: {' -> '.join(chain)}"
+                problems.append(Problem(file, row, "parent_customer_id", raw, why))
+                break
+        else:
+            if len(chain) > MAX_HIERARCHY_DEPTH + 1:
+                why = (
+                    f"puts {customer} more than {MAX_HIERARCHY_DEPTH} levels below its top "
+                    f"account, deeper than the models walk"
+                )
+                problems.append(Problem(file, row, "parent_customer_id", raw, why))
+        if len(problems) >= MAX_REPORTED_ERRORS:
+            break
+    return problems
+
+
 def _empty_table_sql(table: Table) -> str:
     columns = ", ".join(f"{_quote(c.name)} {SQL_TYPES[c.kind]}" for c in table.columns)
     return f"create table raw.{_quote(table.name)} ({columns})"
@@ -687,6 +735,7 @@ def load(
                 problems += found
         if not problems and not connector:
             problems += _amount_problems(con, checked)
+            problems += _hierarchy_problems(con, checked)
         if problems:
             shown = "\n".join(f"  {p}" for p in problems[:MAX_REPORTED_ERRORS])
             more = len(problems) - MAX_REPORTED_ERRORS

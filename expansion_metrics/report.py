@@ -99,6 +99,8 @@ class ReportSettings:
     coverage_alert_ratio: float
     health_green_min_score: float
     health_yellow_min_score: float
+    restatement_threshold_points: float
+    restatement_threshold_pct: float
 
     def money(self, value: float | None) -> str:
         return money(value, self.reporting_currency)
@@ -767,6 +769,79 @@ def _board_pack(marts: Marts, cfg: ReportSettings, last: date) -> str:
     )
 
 
+def _month_close(marts: Marts, cfg: ReportSettings) -> str:
+    """Closed months as reported beside today (TTM NRR and ARR, totals), marked when any
+    figure was restated, and the restated figures (mart_restatements)."""
+    closed = marts.rows(
+        "select month, max(closed_at) as closed_at, max(reported_as_of_date) as as_of_date, "
+        "max(case when mart = 'mart_nrr' and metric = 'nrr_pct' and window_months = 12 "
+        "and dimension = 'all' then reported_value end) as nrr_reported, "
+        "max(case when mart = 'mart_nrr' and metric = 'nrr_pct' and window_months = 12 "
+        "and dimension = 'all' then current_value end) as nrr_today, "
+        "max(case when mart = 'mart_saas_kpis' and metric = 'arr' and dimension = 'all' "
+        "then reported_value end) as arr_reported, "
+        "max(case when mart = 'mart_saas_kpis' and metric = 'arr' and dimension = 'all' "
+        "then current_value end) as arr_today, "
+        "sum(case when is_restated then 1 else 0 end) as restated "
+        "from marts.mart_restatements group by month order by month desc"
+    )
+    restated = marts.rows(
+        "select month, mart, metric, dimension, dimension_value, window_months, detail, unit, "
+        "reported_value, current_value, difference from marts.mart_restatements "
+        "where is_restated order by month desc, abs(difference_pct) desc nulls first, mart, "
+        "metric, dimension, dimension_value limit 40"
+    )
+
+    def figure(value: float | None, unit: str, change: bool = False) -> str:
+        if value is None:
+            return "none"
+        if change:
+            return f"{float(value):+,.2f}" + (" pp" if unit == "rate" else "")
+        return pct(value, 2) if unit == "rate" else f"{float(value):,.2f}"
+
+    def key(r: dict[str, Any]) -> str:
+        window = f", {r['window_months']} months" if r["window_months"] is not None else ""
+        detail = f", {r['detail']}" if r["detail"] else ""
+        return f"{r['dimension']} = {r['dimension_value']}{window}{detail}"
+
+    return (
+        "<figure><h3>Closed months: the figures as reported (expansion-metrics close) and "
+        "today</h3>"
+        + table(
+            ["month", "closed", "as of", "TTM NRR reported", "TTM NRR today",
+             "ARR reported", "ARR today", "figures restated"],
+            [
+                [
+                    _month_label(r["month"]) + (" (restated)" if r["restated"] else ""),
+                    f"{r['closed_at']:%Y-%m-%d}", r["as_of_date"],
+                    pct(r["nrr_reported"]), pct(r["nrr_today"]),
+                    cfg.money(r["arr_reported"]), cfg.money(r["arr_today"]), r["restated"],
+                ]
+                for r in closed
+            ],
+            "No month closed yet: expansion-metrics close --month YYYY-MM freezes a month's "
+            "figures as reported.",
+        )
+        + "</figure><figure><h3>Restatements: closed-month figures that moved past the "
+        f"threshold ({cfg.restatement_threshold_points:g} percentage points for rates, "
+        f"{cfg.restatement_threshold_pct:g}% for amounts)</h3>"
+        + table(
+            ["month", "mart", "figure", "of", "reported", "today", "difference"],
+            [
+                [
+                    _month_label(r["month"]), r["mart"], r["metric"], key(r),
+                    figure(r["reported_value"], r["unit"]),
+                    figure(r["current_value"], r["unit"]),
+                    figure(r["difference"], r["unit"], change=True),
+                ]
+                for r in restated
+            ],
+            "No closed month has changed past the threshold.",
+        )
+        + "</figure>"
+    )  # fmt: skip
+
+
 def _customers(marts: Marts, cfg: ReportSettings) -> str:
     risk = marts.rows(
         "select customer_name, customer_id, segment, arr_at_risk, health_score, "
@@ -880,6 +955,7 @@ def render(database: Path) -> str:
             ("Expansion pipeline", _pipeline(marts, cfg)),
             ("Customers", _customers(marts, cfg)),
             ("Board pack", _board_pack(marts, cfg, last)),
+            ("Month close", _month_close(marts, cfg)),
         ]
     finally:
         marts.close()

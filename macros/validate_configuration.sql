@@ -71,6 +71,7 @@
         'discounts_reducing_mrr': ['forever', 'all'],
         'churn_recognition': ['service_end', 'cancellation'],
         'discounts_in_mrr': ['permanent_only', 'all', 'none'],
+        'retention_grain': ['customer', 'parent'],
     } -%}
     {%- for name, allowed in choices.items() -%}
         {%- if var(name) not in allowed -%}
@@ -185,7 +186,7 @@
     {{ return([
         'as_of_date', 'earliest_date', 'reporting_currency', 'fx_rate_policy', 'fx_rate_date',
         'include_usage_in_mrr', 'churn_recognition', 'discounts_in_mrr',
-        'reactivation_window_months', 'past_due_churn_days',
+        'reactivation_window_months', 'past_due_churn_days', 'retention_grain',
         'nrr_world_class_pct', 'nrr_strong_pct', 'nrr_needs_improvement_pct',
         'fiscal_year_start_month', 'coverage_healthy_ratio', 'coverage_alert_ratio',
         'conversion_lookback_months',

@@ -71,6 +71,7 @@ CHANGED: dict[str, object] = {
     "logo_churn_targets_pct": {"enterprise": 4, "mid_market": 6, "smb": 12},
     "logo_churn_target_default_pct": 8,
     "gross_margin_pct": 65,
+    "retention_grain": "parent",
     "restatement_threshold_points": 1,
     "restatement_threshold_pct": 2,
     "raw_freshness_warn_hours": 48,

@@ -167,6 +167,27 @@ BAD_CASES = {
         "opportunity_stage_history", _with(HISTORY, 1, stage="Won"),
         ["opportunity_stage_history.csv", "row 2", "column stage", "'Won'", "not one of"],
     ),
+    "parent account that is not a customer": (
+        "customers", _with(CUSTOMERS, 1, parent_customer_id="C9"),
+        ["customers.csv", "row 2", "column parent_customer_id", "'C9'", "not a customer_id"],
+    ),
+    "cycle in the account hierarchy": (
+        "customers", _with(_with(CUSTOMERS, 0, parent_customer_id="C2"), 1,
+                           parent_customer_id=" C1"),
+        ["customers.csv", "row 1", "column parent_customer_id", "'C2'",
+         "makes a cycle in the account hierarchy: C1 -> C2 -> C1"],
+    ),
+    "customer its own parent": (
+        "customers", _with(CUSTOMERS, 0, parent_customer_id="C1"),
+        ["customers.csv", "row 1", "column parent_customer_id", "'C1'", "C1 -> C1"],
+    ),
+    "hierarchy deeper than ten levels": (
+        "customers",
+        [{"customer_id": f"D{n}", "parent_customer_id": f"D{n - 1}" if n else ""}
+         for n in range(12)],
+        ["customers.csv", "row 12", "column parent_customer_id", "'D10'",
+         "puts D11 more than 10 levels below its top account"],
+    ),
     "duplicate key": (
         "customers", _with(CUSTOMERS, 1, customer_id="C1"),
         ["customers.csv", "row 2", "column customer_id", "'C1'", "duplicates the key"],

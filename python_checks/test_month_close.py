@@ -143,6 +143,18 @@ def test_a_closed_month_keeps_its_figures_and_shows_what_changed_since(tmp_path:
     ending = restated(database, "bridge_totals", "ending_mrr")
     assert (ending["reported_value"], ending["current_value"]) == (1_050.0, 1_060.0)
 
+    # The dashboard shows the month as reported and today, marked, and lists the figures.
+    dashboard = tmp_path / "dashboard.html"
+    shown = run(database, "report", "--out", str(dashboard))
+    assert shown.returncode == 0, shown.stderr
+    html = dashboard.read_text()
+    closes_table = html[html.index("<h2>Month close</h2>") :]
+    assert "Nov 2025 (restated)" in closes_table
+    assert "105.0%" in closes_table and "106.0%" in closes_table
+    for figure in ("nrr_pct", "all = all, 12 months", "+1.00 pp", "+120.00", "12,720.00"):
+        assert figure in closes_table, figure
+    assert "customers" not in closes_table.split("Restatements")[1]
+
     # Reopened with a reason: the first close's rows stay, the second is compared.
     reopened = run(database, "close", "--month", "2025-11", "--reopen", "p2 add-on back-dated")
     assert reopened.returncode == 0, reopened.stderr

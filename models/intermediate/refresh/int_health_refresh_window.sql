@@ -1,7 +1,8 @@
 {#-
     The first month an incremental run of the health chain recomputes (one row), from what
     the loads since the last completed refresh changed (int_pending_changes). A row dated
-    D can change only evaluations on or after D. Definitions in _refresh__models.yml.
+    D can change only evaluations on or after D; at retention_grain parent the customers
+    table says whose evaluation a row counts in. Definitions in _refresh__models.yml.
 -#}
 {%- set every_month = [
     ('pending.previous_last_month is null', 'no completed refresh'),
@@ -10,6 +11,8 @@
     ("'" ~ var('billing_source') ~ "' != 'contract' or '" ~ var('crm_source')
         ~ "' != 'contract'", 'data from a connector'),
     ('pending.last_month < pending.previous_last_month', 'as_of_date moved back'),
+    ("'" ~ var('retention_grain') ~ "' = 'parent' and pending.customers_changed > 0",
+        'account hierarchy may have changed (retention_grain parent)'),
 ] %}
 
 with

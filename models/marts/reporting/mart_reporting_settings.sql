@@ -27,6 +27,7 @@ final as (
             else 'cast(null as date)' }} as fx_rate_date,
         '{{ var("churn_recognition") }}' as churn_recognition,
         '{{ var("discounts_in_mrr") }}' as discounts_in_mrr,
+        '{{ var("retention_grain") }}' as retention_grain,
         cast({{ var('reactivation_window_months') | string or 'null' }} as integer)
             as reactivation_window_months,
         cast({{ var('past_due_churn_days') | string or 'null' }} as integer)

@@ -81,7 +81,8 @@ final as (
         {{ attributes['segment'] }} as segment,
         {{ attributes['industry'] }} as industry,
         {{ attributes['region'] }} as region,
-        cast(cast(customers.created as {{ dbt.type_timestamp() }}) as date) as created_at
+        cast(cast(customers.created as {{ dbt.type_timestamp() }}) as date) as created_at,
+        cast(null as {{ dbt.type_string() }}) as parent_customer_id
     from customers
     left join linked_accounts
         on cast(customers.id as {{ dbt.type_string() }}) = linked_accounts.customer_id

@@ -8,6 +8,7 @@ renamed as (
     select
         ---------- ids
         trim(customer_id) as customer_id,
+        nullif(trim(parent_customer_id), '') as parent_customer_id,
 
         ---------- strings
         trim(customer_name) as customer_name,

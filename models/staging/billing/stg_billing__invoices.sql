@@ -12,7 +12,7 @@ renamed as (
     select
         ---------- ids
         trim(source.invoice_id) as invoice_id,
-        trim(source.customer_id) as customer_id,
+        {{ reporting_customer_id('source.customer_id') }} as customer_id,
 
         ---------- strings
         upper(trim(source.currency)) as currency,
@@ -30,6 +30,7 @@ renamed as (
         cast(source.due_date as date) as due_date,
         cast(source.paid_at as date) as paid_at
     from source
+    {{- reporting_accounts_join('source.customer_id') }}
     left join constant_rates
         on upper(trim(source.currency)) = constant_rates.currency
 )

@@ -13,7 +13,7 @@ renamed as (
         ---------- ids
         trim(source.subscription_item_id) as subscription_item_id,
         trim(source.subscription_id) as subscription_id,
-        trim(source.customer_id) as customer_id,
+        {{ reporting_customer_id('source.customer_id') }} as customer_id,
 
         ---------- strings
         {{ normalise_enum('source.product') }} as product,
@@ -38,6 +38,7 @@ renamed as (
         cast(source.canceled_at as date) as canceled_at,
         cast(source.discount_end as date) as discount_end
     from source
+    {{- reporting_accounts_join('source.customer_id') }}
     left join constant_rates
         on upper(trim(source.currency)) = constant_rates.currency
 ),

@@ -8,7 +8,7 @@ renamed as (
     select
         ---------- ids
         trim(response_id) as response_id,
-        trim(customer_id) as customer_id,
+        {{ reporting_customer_id('source.customer_id') }} as customer_id,
 
         ---------- numerics
         cast(score as integer) as score,
@@ -16,6 +16,7 @@ renamed as (
         ---------- dates
         cast(responded_at as date) as responded_date
     from source
+    {{- reporting_accounts_join('source.customer_id') }}
 )
 
 select * from renamed

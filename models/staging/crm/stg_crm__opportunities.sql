@@ -12,7 +12,7 @@ renamed as (
     select
         ---------- ids
         trim(source.opportunity_id) as opportunity_id,
-        trim(source.customer_id) as customer_id,
+        {{ reporting_customer_id('source.customer_id') }} as customer_id,
 
         ---------- strings
         {{ normalise_enum('source.opportunity_type') }} as opportunity_type,
@@ -33,6 +33,7 @@ renamed as (
         cast(source.created_date as date) as created_date,
         cast(source.close_date as date) as close_date
     from source
+    {{- reporting_accounts_join('source.customer_id') }}
     left join constant_rates
         on upper(trim(source.currency)) = constant_rates.currency
 )

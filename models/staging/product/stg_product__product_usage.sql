@@ -7,7 +7,7 @@ source as (
 renamed as (
     select
         ---------- ids
-        trim(customer_id) as customer_id,
+        {{ reporting_customer_id('source.customer_id') }} as customer_id,
 
         ---------- numerics
         cast(active_users as bigint) as active_users,
@@ -19,6 +19,7 @@ renamed as (
         ---------- dates
         cast(usage_date as date) as usage_date
     from source
+    {{- reporting_accounts_join('source.customer_id') }}
 )
 
 select * from renamed

@@ -8,7 +8,7 @@ renamed as (
     select
         ---------- ids
         trim(ticket_id) as ticket_id,
-        trim(customer_id) as customer_id,
+        {{ reporting_customer_id('source.customer_id') }} as customer_id,
 
         ---------- strings
         {{ normalise_enum('priority') }} as priority,
@@ -17,6 +17,7 @@ renamed as (
         ---------- dates
         cast(created_at as date) as created_date
     from source
+    {{- reporting_accounts_join('source.customer_id') }}
 )
 
 select * from renamed
