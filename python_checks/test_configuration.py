@@ -209,7 +209,7 @@ COMBINATION_B: dict[str, object] = {
     "health_weight_support": 20, "health_weight_payments": 20,
     "health_weight_relationship": 20, "health_weight_renewal": 20,
     "health_green_min_score": 60, "health_yellow_min_score": 30,
-    "gross_margin_pct": 72.5, "restatement_threshold_points": 0.25,
+    "gross_margin_pct": 72.5, "restatement_threshold_points": 0.25, "retention_grain": "parent",
     "restatement_threshold_pct": 1.5,
 }  # fmt: skip
 
