@@ -118,6 +118,21 @@ TABLES: tuple[Table, ...] = (
         description="One row per customer account.",
     ),
     Table(
+        "customer_attribute_history",
+        (
+            Column("customer_id", "id", required=True),
+            Column("valid_from", "date", required=True),
+            _dimension("segment"),
+            _dimension("industry"),
+            _dimension("region"),
+        ),
+        key=("customer_id", "valid_from"),
+        description=(
+            "Optional: the customer's segment, industry and region from valid_from until "
+            "its next row (each row gives all three)."
+        ),
+    ),
+    Table(
         "subscription_items",
         (
             Column("subscription_item_id", "id", required=True),

@@ -16,8 +16,8 @@
 {%- endmacro %}
 
 {% macro reporting_accounts_join(customer_id) -%}
-    {%- if var('retention_grain') == 'parent' %}
-    left join {{ ref('stg_billing__customer_accounts') }} as reporting_accounts
-        on trim({{ customer_id }}) = reporting_accounts.customer_id
-    {%- endif %}
+    {%- if var('retention_grain') == 'parent' -%}
+        left join {{ ref('stg_billing__customer_accounts') }} as reporting_accounts
+            on trim({{ customer_id }}) = reporting_accounts.customer_id
+    {%- endif -%}
 {%- endmacro %}

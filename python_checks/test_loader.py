@@ -65,7 +65,7 @@ def test_good_files_load_and_absent_tables_are_created_empty(tmp_path: Path, war
     }
     assert sorted(result.created_empty) == sorted(
         ["expansion_targets", "product_usage", "support_tickets", "nps_responses", "invoices",
-         "account_events"]
+         "account_events", "customer_attribute_history"]
     )  # fmt: skip
     with duckdb.connect(str(warehouse), read_only=True) as con:
         name = con.execute("select customer_name from raw.customers where customer_id = 'C1'")

@@ -538,8 +538,8 @@ def test_a_symlink_inside_the_folder_is_followed(tmp_path: Path, warehouse: Path
 
 @pytest.mark.parametrize(
     ("line", "why"),
-    [("C3,SECRET-TOKEN-42,smb,retail,emea,2024-01-03,extra",
-      "customers.csv, row 3: has 7 fields, but the header has 6"),
+    [("C3,SECRET-TOKEN-42,smb,retail,emea,2024-01-03,,extra",
+      "customers.csv, row 3: has 8 fields, but the header has 7"),
      ('C3,"SECRET-TOKEN-42,smb,retail,emea,2024-01-03',
       "customers.csv, row 3: a quoted value is not closed"),
      ("C3,SECRET-TOKEN-42\udcff,smb,retail,emea,2024-01-03", "customers.csv, row 3: not UTF-8")],

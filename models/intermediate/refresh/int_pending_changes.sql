@@ -86,8 +86,10 @@ pending_tables as (
         min(case
             when table_name = 'customers' and added_rows > 0 then first_changed_date
         end) as customers_added_from,
+        {#- an edited customer, or any change to the attribute history -#}
         coalesce(sum(case
             when table_name = 'customers' then removed_rows
+            when table_name = 'customer_attribute_history' then added_rows + removed_rows
         end), 0) as customers_changed,
         min(case
             when

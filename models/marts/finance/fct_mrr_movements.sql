@@ -10,8 +10,8 @@
 
 with
 
-customers as (
-    select * from {{ ref('stg_billing__customers') }}
+attribute_periods as (
+    select * from {{ ref('int_customer_attribute_periods') }}
 ),
 
 reporting_months as (
@@ -163,9 +163,10 @@ final as (
     select
         statuses.month,
         statuses.customer_id,
-        customers.segment,
-        customers.industry,
-        customers.region,
+        {#- the attributes as of the month's first day (customer_attribute_history) -#}
+        attribute_periods.segment,
+        attribute_periods.industry,
+        attribute_periods.region,
         statuses.cohort_month,
         statuses.movement_type,
         statuses.starting_mrr,
@@ -223,8 +224,11 @@ final as (
         {{ ',' if not loop.last }}
     {%- endfor %}
     from statuses
-    inner join customers
-        on statuses.customer_id = customers.customer_id
+    inner join attribute_periods
+        on
+            statuses.customer_id = attribute_periods.customer_id
+            and statuses.month >= attribute_periods.valid_from
+            and statuses.month < attribute_periods.valid_to
 )
 
 select * from final

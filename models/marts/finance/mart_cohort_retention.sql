@@ -4,8 +4,8 @@
 -#}
 with
 
-customers as (
-    select * from {{ ref('stg_billing__customers') }}
+attribute_periods as (
+    select * from {{ ref('int_customer_attribute_periods') }}
 ),
 
 reporting_months as (
@@ -25,13 +25,17 @@ cohort_customers as (
         cohort_assignments.customer_id,
         cohort_assignments.cohort_month,
         cohort_assignments.next_cohort_month,
-        customers.segment,
-        customers.industry,
-        customers.region,
+        {#- the attributes as of the cohort month's first day -#}
+        attribute_periods.segment,
+        attribute_periods.industry,
+        attribute_periods.region,
         12 * customer_months.mrr as starting_arr
     from cohort_assignments
-    inner join customers
-        on cohort_assignments.customer_id = customers.customer_id
+    inner join attribute_periods
+        on
+            cohort_assignments.customer_id = attribute_periods.customer_id
+            and cohort_assignments.cohort_month >= attribute_periods.valid_from
+            and cohort_assignments.cohort_month < attribute_periods.valid_to
     inner join customer_months
         on
             cohort_assignments.customer_id = customer_months.customer_id

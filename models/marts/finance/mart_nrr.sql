@@ -7,8 +7,8 @@
 {%- set is_historical = var('fx_rate_policy') == 'historical' %}
 with
 
-customers as (
-    select * from {{ ref('stg_billing__customers') }}
+attribute_periods as (
+    select * from {{ ref('int_customer_attribute_periods') }}
 ),
 
 reporting_months as (
@@ -31,7 +31,11 @@ cohort_members as (
         reporting_months.month,
         windows.window_months,
         customer_months.customer_id,
-        12 * customer_months.mrr as starting_arr
+        12 * customer_months.mrr as starting_arr,
+        cast(
+            {{ dbt.dateadd('month', '1 - windows.window_months', 'reporting_months.month') }}
+            as date
+        ) as window_start_month
     from reporting_months
     cross join windows
     inner join customer_months
@@ -76,9 +80,13 @@ member_changes as (
         cohort_members.month,
         cohort_members.window_months,
         cohort_members.customer_id,
-        customers.segment,
-        customers.industry,
-        customers.region,
+        {#-
+            the cohort member's attributes as of the start of the window (the first day
+            of month M-W+1), so a customer moving segment stays in its starting cohort
+        -#}
+        attribute_periods.segment,
+        attribute_periods.industry,
+        attribute_periods.region,
         cohort_members.starting_arr,
         12 * coalesce(customer_months.mrr, 0) as ending_arr,
         case
@@ -86,8 +94,11 @@ member_changes as (
             else 0
         end as fx_impact_arr
     from cohort_members
-    inner join customers
-        on cohort_members.customer_id = customers.customer_id
+    inner join attribute_periods
+        on
+            cohort_members.customer_id = attribute_periods.customer_id
+            and cohort_members.window_start_month >= attribute_periods.valid_from
+            and cohort_members.window_start_month < attribute_periods.valid_to
     left join customer_months
         on
             cohort_members.customer_id = customer_months.customer_id

@@ -29,10 +29,10 @@ walked as (
             level_0.customer_id
         ) as ultimate_parent_id
     from customers as level_0
-    {%- for level in levels %}
+    {% for level in levels -%}
         left join customers as level_{{ level }}
             on level_{{ level - 1 }}.parent_customer_id = level_{{ level }}.customer_id
-    {%- endfor %}
+    {% endfor -%}
 ),
 
 final as (

@@ -30,9 +30,9 @@ renamed as (
         cast(source.due_date as date) as due_date,
         cast(source.paid_at as date) as paid_at
     from source
-    {{- reporting_accounts_join('source.customer_id') }}
     left join constant_rates
         on upper(trim(source.currency)) = constant_rates.currency
+    {{ reporting_accounts_join('source.customer_id') }}
 )
 
 select * from renamed

@@ -38,9 +38,9 @@ renamed as (
         cast(source.canceled_at as date) as canceled_at,
         cast(source.discount_end as date) as discount_end
     from source
-    {{- reporting_accounts_join('source.customer_id') }}
     left join constant_rates
         on upper(trim(source.currency)) = constant_rates.currency
+    {{ reporting_accounts_join('source.customer_id') }}
 ),
 
 with_mrr as (

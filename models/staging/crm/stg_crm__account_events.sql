@@ -7,16 +7,16 @@ source as (
 renamed as (
     select
         ---------- ids
-        trim(event_id) as event_id,
+        trim(source.event_id) as event_id,
         {{ reporting_customer_id('source.customer_id') }} as customer_id,
 
         ---------- strings
-        {{ normalise_enum('event_type') }} as event_type,
+        {{ normalise_enum('source.event_type') }} as event_type,
 
         ---------- dates
-        cast(event_date as date) as event_date
+        cast(source.event_date as date) as event_date
     from source
-    {{- reporting_accounts_join('source.customer_id') }}
+    {{ reporting_accounts_join('source.customer_id') }}
 )
 
 select * from renamed

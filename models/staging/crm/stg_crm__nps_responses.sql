@@ -7,16 +7,16 @@ source as (
 renamed as (
     select
         ---------- ids
-        trim(response_id) as response_id,
+        trim(source.response_id) as response_id,
         {{ reporting_customer_id('source.customer_id') }} as customer_id,
 
         ---------- numerics
-        cast(score as integer) as score,
+        cast(source.score as integer) as score,
 
         ---------- dates
-        cast(responded_at as date) as responded_date
+        cast(source.responded_at as date) as responded_date
     from source
-    {{- reporting_accounts_join('source.customer_id') }}
+    {{ reporting_accounts_join('source.customer_id') }}
 )
 
 select * from renamed

@@ -33,9 +33,9 @@ renamed as (
         cast(source.created_date as date) as created_date,
         cast(source.close_date as date) as close_date
     from source
-    {{- reporting_accounts_join('source.customer_id') }}
     left join constant_rates
         on upper(trim(source.currency)) = constant_rates.currency
+    {{ reporting_accounts_join('source.customer_id') }}
 )
 
 select * from renamed

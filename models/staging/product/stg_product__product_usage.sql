@@ -10,16 +10,16 @@ renamed as (
         {{ reporting_customer_id('source.customer_id') }} as customer_id,
 
         ---------- numerics
-        cast(active_users as bigint) as active_users,
-        cast(logins as bigint) as logins,
-        cast(key_actions as bigint) as key_actions,
-        cast(usage_quantity as double) as usage_quantity,
-        cast(usage_limit as double) as usage_limit,
+        cast(source.active_users as bigint) as active_users,
+        cast(source.logins as bigint) as logins,
+        cast(source.key_actions as bigint) as key_actions,
+        cast(source.usage_quantity as double) as usage_quantity,
+        cast(source.usage_limit as double) as usage_limit,
 
         ---------- dates
-        cast(usage_date as date) as usage_date
+        cast(source.usage_date as date) as usage_date
     from source
-    {{- reporting_accounts_join('source.customer_id') }}
+    {{ reporting_accounts_join('source.customer_id') }}
 )
 
 select * from renamed

@@ -7,17 +7,17 @@ source as (
 renamed as (
     select
         ---------- ids
-        trim(ticket_id) as ticket_id,
+        trim(source.ticket_id) as ticket_id,
         {{ reporting_customer_id('source.customer_id') }} as customer_id,
 
         ---------- strings
-        {{ normalise_enum('priority') }} as priority,
-        {{ normalise_enum('status') }} as ticket_status,
+        {{ normalise_enum('source.priority') }} as priority,
+        {{ normalise_enum('source.status') }} as ticket_status,
 
         ---------- dates
-        cast(created_at as date) as created_date
+        cast(source.created_at as date) as created_date
     from source
-    {{- reporting_accounts_join('source.customer_id') }}
+    {{ reporting_accounts_join('source.customer_id') }}
 )
 
 select * from renamed
