@@ -656,7 +656,8 @@ def _pipeline(marts: Marts, cfg: ReportSettings) -> str:
 
 def _board_pack(marts: Marts, cfg: ReportSettings, last: date) -> str:
     """The SaaS KPI set of the last twelve months, committed MRR and renewals, as read
-    from mart_saas_kpis, mart_committed_mrr and mart_renewals (totals only)."""
+    from mart_saas_kpis, mart_committed_mrr and mart_renewals (totals only), and the
+    largest coming renewals by customer (mart_upcoming_renewals)."""
 
     def ratio(value: float | None) -> str:
         return "n/a" if value is None else f"{float(value):.2f}"
@@ -680,6 +681,11 @@ def _board_pack(marts: Marts, cfg: ReportSettings, last: date) -> str:
         "upcoming_unknown_arr from marts.mart_renewals where dimension = 'all' "
         "and month > ? - interval 6 month order by month",
         [last],
+    )
+    upcoming = marts.rows(
+        "select month, customer_id, customer_name, segment, available_to_renew_arr, "
+        "health_status, health_score from marts.mart_upcoming_renewals "
+        "order by available_to_renew_arr desc, month, customer_id limit 15"
     )
     return (
         "<figure><h3>SaaS KPIs, last twelve months (ARPA and LTV per account)</h3>"
@@ -764,6 +770,23 @@ def _board_pack(marts: Marts, cfg: ReportSettings, last: date) -> str:
                 for r in renewals
             ],
             "No quarterly or annual terms end in these months.",
+        )  # fmt: skip
+        + "</figure><figure><h3>Coming renewals by customer: the largest 15, with health "
+        "today</h3>"
+        + table(
+            ["month", "customer", "segment", "ARR up for renewal", "health", "score"],
+            [
+                [
+                    _month_label(r["month"]),
+                    r["customer_name"] or r["customer_id"],
+                    r["segment"],
+                    cfg.money(r["available_to_renew_arr"]),
+                    r["health_status"],
+                    "n/a" if r["health_score"] is None else f"{float(r['health_score']):.0f}",
+                ]
+                for r in upcoming
+            ],
+            "No quarterly or annual terms end in the coming months.",
         )  # fmt: skip
         + "</figure>"
     )

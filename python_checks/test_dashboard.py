@@ -118,6 +118,7 @@ def test_dashboard_renders_without_console_errors_or_empty_charts(dashboard, tmp
         "Committed MRR: what contracts known today add and take away",
         "Renewals: ARR up for renewal",
         "(coming)",
+        "Coming renewals by customer: the largest 15",
         # The demo closes no month: the section says how to.
         "No month closed yet: expansion-metrics close --month YYYY-MM",
     ):
