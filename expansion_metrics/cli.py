@@ -141,9 +141,11 @@ def _locked(command: str, run: Callable[[], int]) -> int:
               file=sys.stderr)  # fmt: skip
         return 1
     if lock is None:
+        what = "another build" if command == "build" else "a build"
+        advice = "build into a copy, or try again" if command == "build" else "try again"
         print(
-            f"expansion-metrics {command}: a refresh or a build of {database} is running "
-            f"(lock {lock_path(database)}); try again when it is done",
+            f"expansion-metrics {command}: a refresh or {what} of {database} is running "
+            f"(lock {lock_path(database)}); {advice} when it is done",
             file=sys.stderr,
         )
         return 1
