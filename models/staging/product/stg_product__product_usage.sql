@@ -20,6 +20,27 @@ renamed as (
         cast(source.usage_date as date) as usage_date
     from source
     {{ reporting_accounts_join('source.customer_id') }}
+),
+
+final as (
+    {#-
+        at retention_grain parent, subsidiaries' rows of one day are the parent's usage
+        that day: summed, one row per parent and day as at the customer grain
+    -#}
+    {%- if var('retention_grain') == 'parent' %}
+        select
+            customer_id,
+            sum(active_users) as active_users,
+            sum(logins) as logins,
+            sum(key_actions) as key_actions,
+            sum(usage_quantity) as usage_quantity,
+            sum(usage_limit) as usage_limit,
+            usage_date
+        from renamed
+        group by customer_id, usage_date
+    {%- else %}
+        select * from renamed
+    {%- endif %}
 )
 
-select * from renamed
+select * from final
