@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import build_warehouse
+from conftest import build_warehouse, write_table
 from test_arr_worked_examples import RawSet
 
 AS_OF = "2025-12-31"
@@ -59,8 +59,15 @@ def ttm(con: duckdb.DuckDBPyConnection, dimension: str, value: str) -> dict:
 def test_a_move_between_subsidiaries_is_no_churn_at_the_parent(tmp_path: Path, grain: str):
     # The data tests at the parent grain only (the hierarchy's own tests among them);
     # every other build of the suite runs them at the customer grain.
+    raw = hierarchy().write(tmp_path / "raw")
+    # Both subsidiaries used the product on one day: at the parent grain that is the
+    # parent's day, 3 + 4 = 7 active users (one row per customer and day either way).
+    write_table(raw, "product_usage", [
+        {"customer_id": "S1", "usage_date": "2025-12-10", "active_users": 3},
+        {"customer_id": "S2", "usage_date": "2025-12-10", "active_users": 4},
+    ])  # fmt: skip
     database = build_warehouse(
-        hierarchy().write(tmp_path / "raw"), tmp_path / "wh.duckdb", AS_OF,
+        raw, tmp_path / "wh.duckdb", AS_OF,
         data_tests=grain == "parent", variables={"retention_grain": grain},
     )  # fmt: skip
     with duckdb.connect(str(database), read_only=True) as con:
@@ -72,6 +79,9 @@ def test_a_move_between_subsidiaries_is_no_churn_at_the_parent(tmp_path: Path, g
             "select sum(churned_mrr), sum(expansion_mrr), sum(new_mrr) "
             "from marts.fct_mrr_movements where month = '2025-06-01'"
         ).fetchone()
+        usage = con.execute(
+            "select customer_id, active_users from staging.stg_product__product_usage order by 1"
+        ).fetchall()
         grain_setting = con.execute(
             "select retention_grain from marts.mart_reporting_settings"
         ).fetchone()
@@ -85,6 +95,7 @@ def test_a_move_between_subsidiaries_is_no_churn_at_the_parent(tmp_path: Path, g
     assert grain_setting == (grain,)
     assert float(total["starting_arr"]) == 19_200 and float(total["ending_arr"]) == 19_200
     assert total["nrr_pct"] == pytest.approx(100.0)
+    assert usage == ([("P", 7)] if grain == "parent" else [("S1", 3), ("S2", 4)])
     if grain == "parent":
         assert customers == ["P", "T"]
         assert tuple(float(v) for v in june) == (0.0, 0.0, 0.0)
