@@ -672,8 +672,7 @@ def _board_pack(marts: Marts, cfg: ReportSettings, last: date) -> str:
     committed = marts.rows(
         "select month, current_mrr, signed_future_mrr, scheduled_increase_mrr, "
         "scheduled_churn_mrr, scheduled_decrease_mrr, committed_mrr "
-        "from marts.mart_committed_mrr where dimension = 'all' and months_ahead in (1, 3, 6, 12) "
-        "order by month"
+        "from marts.mart_committed_mrr where dimension = 'all' order by month"
     )
     renewals = marts.rows(
         "select month, is_upcoming, available_to_renew_arr, gross_renewal_rate_pct, "
@@ -687,7 +686,27 @@ def _board_pack(marts: Marts, cfg: ReportSettings, last: date) -> str:
         "health_status, health_score from marts.mart_upcoming_renewals "
         "order by available_to_renew_arr desc, month, customer_id limit 15"
     )
+    latest = kpis[0] if kpis else {}
+    strip = [
+        ("ARPA", cfg.money(latest.get("arpa")), "ARR / customers"),
+        ("Quick ratio", ratio(latest.get("quick_ratio")),
+         "(new + reactivation + expansion) / (contraction + churned) MRR"),
+        ("Customer churn", pct(latest.get("customer_churn_rate_pct"), 2),
+         "churned / customers at the month's start"),
+        ("Gross / net MRR churn",
+         f"{pct(latest.get('gross_mrr_churn_rate_pct'), 2)} / "
+         f"{pct(latest.get('net_mrr_churn_rate_pct'), 2)}",
+         "of starting MRR; net subtracts expansion and reactivation"),
+        ("LTV", cfg.money(latest.get("ltv")), "ARPA x gross margin / average monthly churn"),
+    ]  # fmt: skip
+    month = _month_label(latest["month"]) if latest else "no month"
+    cards = "".join(
+        f'<div class="card"><div class="label">{esc(a)}, {esc(month)}</div>'
+        f'<div class="big">{esc(b)}</div><div class="sub">{esc(c)}</div></div>'
+        for a, b, c in strip
+    )
     return (
+        f'<section class="cards">{cards}</section>'
         "<figure><h3>SaaS KPIs, last twelve months (ARPA and LTV per account)</h3>"
         + table(
             [
@@ -718,7 +737,7 @@ def _board_pack(marts: Marts, cfg: ReportSettings, last: date) -> str:
             "No months with MRR yet.",
         )  # fmt: skip
         + "</figure><figure><h3>Committed MRR: what contracts known today add and take away "
-        "(monthly amounts)</h3>"
+        "over the next twelve months (monthly amounts)</h3>"
         + table(
             [
                 "month",

@@ -116,6 +116,8 @@ def test_dashboard_renders_without_console_errors_or_empty_charts(dashboard, tmp
         "customers are red",
         "SaaS KPIs, last twelve months",
         "Committed MRR: what contracts known today add and take away",
+        "Quick ratio, Oct 2026",
+        "ARPA, Oct 2026",
         "Renewals: ARR up for renewal",
         "(coming)",
         "Coming renewals by customer: the largest 15",
