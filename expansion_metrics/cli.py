@@ -124,9 +124,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _locked(command: str, run: Callable[[], int]) -> int:
+def _locked(command: str, run: Callable[[], int], busy: str, advice: str) -> int:
     """run() holding the refresh's lock on the warehouse: a build or a close never writes
-    a file a refresh is about to publish over."""
+    a file a refresh is about to publish over. `busy` names what else may hold the lock
+    and `advice` what to do, in the message when it is held."""
     from expansion_metrics.refresh import LOCK_HELD_ENV, lock_path, take_lock
 
     database = settings.database_path()
@@ -141,10 +142,8 @@ def _locked(command: str, run: Callable[[], int]) -> int:
               file=sys.stderr)  # fmt: skip
         return 1
     if lock is None:
-        what = "another build" if command == "build" else "a build"
-        advice = "build into a copy, or try again" if command == "build" else "try again"
         print(
-            f"expansion-metrics {command}: a refresh or {what} of {database} is running "
+            f"expansion-metrics {command}: a refresh or {busy} of {database} is running "
             f"(lock {lock_path(database)}); {advice} when it is done",
             file=sys.stderr,
         )
@@ -162,6 +161,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         "build",
         lambda: build(args.as_of_date, args.select, args.earliest_date, dict(args.var),
                       args.source_freshness, args.unit_tests, args.full_refresh),
+        busy="another build", advice="build into a copy, or try again",
     )  # fmt: skip
 
 
@@ -179,7 +179,7 @@ def _cmd_close(args: argparse.Namespace) -> int:
             return 1
         return 0
 
-    return _locked("close", run)
+    return _locked("close", run, busy="a build", advice="try again")
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

@@ -410,12 +410,17 @@ def _headline(marts: Marts, cfg: ReportSettings, last: date) -> tuple[str, dict[
          " · ".join(f"{r['segment']} {pct(r['rate'], 2)}" for r in rates) or "n/a",
          "expansion MRR / starting MRR"),
     ]  # fmt: skip
+    return _cards(cards), top
+
+
+def _cards(cards: Sequence[tuple[str, str, str]]) -> str:
+    """A strip of headline cards: (label, figure, what it is) each, escaped."""
     html_cards = "".join(
         f'<div class="card"><div class="label">{esc(a)}</div><div class="big">{esc(b)}</div>'
         f'<div class="sub">{esc(c)}</div></div>'
         for a, b, c in cards
     )
-    return f'<section class="cards">{html_cards}</section>', top
+    return f'<section class="cards">{html_cards}</section>'
 
 
 def _retention(marts: Marts, cfg: ReportSettings) -> str:
@@ -700,14 +705,9 @@ def _board_pack(marts: Marts, cfg: ReportSettings, last: date) -> str:
         ("LTV", cfg.money(latest.get("ltv")), "ARPA x gross margin / average monthly churn"),
     ]  # fmt: skip
     month = _month_label(latest["month"]) if latest else "no month"
-    cards = "".join(
-        f'<div class="card"><div class="label">{esc(a)}, {esc(month)}</div>'
-        f'<div class="big">{esc(b)}</div><div class="sub">{esc(c)}</div></div>'
-        for a, b, c in strip
-    )
     return (
-        f'<section class="cards">{cards}</section>'
-        "<figure><h3>SaaS KPIs, last twelve months (ARPA and LTV per account)</h3>"
+        _cards([(f"{label}, {month}", figure, what) for label, figure, what in strip])
+        + "<figure><h3>SaaS KPIs, last twelve months (ARPA and LTV per account)</h3>"
         + table(
             [
                 "month",

@@ -36,10 +36,13 @@ def write_table(
     return path
 
 
-def warehouse_fingerprint(database: Path, leave_out: Iterable[str] = ()) -> str:
+def warehouse_fingerprint(
+    database: Path, leave_out: Iterable[str] = (), schema: str | None = None
+) -> str:
     """A digest of every table's name and full contents: equal digests, unchanged warehouse.
 
-    `leave_out` names tables ("raw._load_log") whose contents do not count."""
+    `leave_out` names tables ("raw._load_log") whose contents do not count; `schema`, when
+    given, keeps to that schema's tables."""
     if not database.exists():
         return "absent"
     skipped = set(leave_out)
@@ -47,13 +50,14 @@ def warehouse_fingerprint(database: Path, leave_out: Iterable[str] = ()) -> str:
     with duckdb.connect(str(database), read_only=True) as con:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "order by table_schema, table_name"
+            "where ? is null or table_schema = ? order by table_schema, table_name",
+            [schema, schema],
         ).fetchall()
-        for schema, name in tables:
-            if f"{schema}.{name}" in skipped:
+        for table_schema, name in tables:
+            if f"{table_schema}.{name}" in skipped:
                 continue
-            digest.update(f"{schema}.{name}".encode())
-            rows = con.execute(f'select * from "{schema}"."{name}" order by all').fetchall()
+            digest.update(f"{table_schema}.{name}".encode())
+            rows = con.execute(f'select * from "{table_schema}"."{name}" order by all').fetchall()
             digest.update(repr(rows).encode())
     return digest.hexdigest()
 

@@ -14,7 +14,6 @@ with the marts schema dropped, and a reopened close.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -53,17 +52,7 @@ def run(database: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
 
 def reported_fingerprint(database: Path) -> str:
     """A digest of every table of schema reported (names and rows)."""
-    digest = hashlib.sha256()
-    with duckdb.connect(str(database), read_only=True) as con:
-        tables = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'reported' "
-            "order by table_name"
-        ).fetchall()
-        assert tables, "no reported tables"
-        for (name,) in tables:
-            rows = con.execute(f"select * from reported.{name} order by all").fetchall()
-            digest.update(f"{name}{rows!r}".encode())
-    return digest.hexdigest()
+    return warehouse_fingerprint(database, schema="reported")
 
 
 def restated(database: Path, mart: str, metric: str, window: int | None = None) -> dict:

@@ -8,16 +8,17 @@
 {%- set closes = adapter.get_relation(
     database=target.database, schema='reported', identifier='month_closes'
 ) if execute else none %}
-{%- set frozen = ['mart_nrr', 'mart_expansion', 'mart_saas_kpis', 'mart_pipeline_coverage',
-    'bridge_totals'] %}
+{#- the frozen tables are those of restated_figures(); bridge_totals is the CTE below -#}
 {%- set current = {'bridge_totals': 'bridge_totals'} %}
 {%- set reported = {} %}
-{%- for name in frozen %}
-    {%- if name != 'bridge_totals' %}
-        {%- do current.update({name: ref(name)}) %}
+{%- for figure in restated_figures() %}
+    {%- if figure.mart != 'bridge_totals' %}
+        {%- do current.update({figure.mart: ref(figure.mart)}) %}
     {%- endif %}
     {%- if closes is not none %}
-        {%- do reported.update({name: closes.incorporate(path={'identifier': name})}) %}
+        {%- do reported.update({
+            figure.mart: closes.incorporate(path={'identifier': figure.mart})
+        }) %}
     {%- endif %}
 {%- endfor %}
 with
