@@ -123,7 +123,9 @@ def check_tests_cover_the_recomputed_months_and_the_identity_every_month(warehou
     fct_mrr_movements.movement_type: a build with nothing new to load (window: October,
     after the last month) does not look at January and passes, `dbt test` fails on it.
     Then that row's ending MRR raised by 1 breaks the identity (starting + movements =
-    ending), which the next build must catch."""
+    ending), which the next build must catch. And a null in a composite key (a
+    mart_expansion row with no dimension_value) fails that mart's key test, which checks
+    uniqueness and non-null key columns in one query (macros/tests/primary_key.sql)."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute("""
             update marts.fct_mrr_movements set movement_type = 'sideways'
@@ -133,15 +135,23 @@ def check_tests_cover_the_recomputed_months_and_the_identity_every_month(warehou
     env = build_env(warehouse)
     run(["build", "--as-of-date", "2026-10-17"], env)
     assert windows(warehouse)[0] == date(2026, 10, 1)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("""
+            update marts.mart_expansion set dimension_value = null
+            where (month, dimension, dimension_value) = (
+                select (month, dimension, dimension_value) from marts.mart_expansion
+                where dimension = 'segment' order by all limit 1)""")
     project = Path(__file__).resolve().parents[1]
     alone = cli(
-        env, "test", "--select", "fct_mrr_movements", "--project-dir", str(project),
+        env, "test", "--select", "fct_mrr_movements mart_expansion", "--project-dir", str(project),
         "--profiles-dir", str(project), "--vars", "{as_of_date: 2026-10-17}",
         program=[str(Path(sys.executable).with_name("dbt"))],
     )  # fmt: skip
     assert alone.returncode == 1, alone.stdout
     failed = [line for line in alone.stdout.splitlines() if "FAIL 1 " in line]
-    assert len(failed) == 1 and "accepted_values_fct_mrr" in failed[0], alone.stdout
+    assert len(failed) == 2, alone.stdout
+    for name in ("accepted_values_fct_mrr_movements", "primary_key_mart_expansion"):
+        assert any(name in line for line in failed), (name, alone.stdout)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("""update marts.fct_mrr_movements set ending_mrr = ending_mrr + 1
                        where month = date '2025-01-01' and movement_type = 'sideways'""")

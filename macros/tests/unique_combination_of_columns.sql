@@ -1,9 +1,0 @@
-{#- Generic test: no two rows share the same values of the given columns (a composite key). -#}
-{% test unique_combination_of_columns(model, combination_of_columns) %}
-    select
-        {{ combination_of_columns | join(', ') }},
-        count(*) as occurrences
-    from {{ model }}
-    group by {{ combination_of_columns | join(', ') }}
-    having count(*) > 1
-{% endtest %}
