@@ -1,7 +1,8 @@
 # The two commands a newcomer needs:
 #   make demo   set up .venv, load the demo data, build every model and data test, write the dashboard
 #   make test   set up .venv, then lint, build the demo with every dbt test (docs, MetricFlow),
-#               run pytest, and build the demo on Spark comparing every mart with DuckDB
+#               check the project's structure (dbt-bouncer), run pytest, and build the demo
+#               on Spark comparing every mart with DuckDB
 # Both are idempotent. Everything installs into .venv inside the repo; nothing global.
 
 PYTHON ?= python3.11
@@ -13,7 +14,7 @@ DEMO_AS_OF_DATE := 2026-10-31
 DEMO_LAST_MONTH := 2026-10-01
 export EXPANSION_METRICS_DB
 
-.PHONY: demo test setup lint build-demo pytest lock lock-spark spark-check spark-check-connectors \
+.PHONY: demo test setup lint build-demo bouncer pytest lock lock-spark lock-bouncer spark-check spark-check-connectors \
 	clean \
 	system-packages
 
@@ -55,6 +56,18 @@ build-demo: setup
 	$(BIN)/dbt docs generate --vars '{as_of_date: $(DEMO_AS_OF_DATE)}' --quiet
 	DBT_PROFILES_DIR=. $(BIN)/mf validate-configs
 
+# dbt-bouncer: the layers' promises (dbt-bouncer.yml) checked on the demo build's manifest.
+# Its own virtual environment: dbt-bouncer needs duckdb < 2, the project runs 2.0.
+BOUNCER_VENV := .venv-bouncer
+$(BOUNCER_VENV)/.installed: constraints-bouncer.txt
+	test -x $(BOUNCER_VENV)/bin/python || $(PYTHON) -m venv $(BOUNCER_VENV)
+	$(BOUNCER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-c constraints-bouncer.txt 'dbt-bouncer==4.3.0'
+	touch $@
+
+bouncer: build-demo $(BOUNCER_VENV)/.installed
+	$(BOUNCER_VENV)/bin/dbt-bouncer --config-file dbt-bouncer.yml
+
 # Two workers, one test file each at a time, handed out in the order named here: the
 # longest files first (--no-loadscope-reorder: by default xdist reorders files by their
 # number of tests, which sent the one-test refresh-fault and incremental checks last,
@@ -70,7 +83,7 @@ LONGEST_CHECKS := python_checks/test_refresh.py python_checks/test_refresh_fault
 # processes often enough that two left about a fifth of the CPU idle (make test at
 # bae9b4b: 27 CPU-minutes in 16.7 minutes).
 PYTEST_WORKERS ?= 3
-pytest: setup
+pytest: setup $(BOUNCER_VENV)/.installed
 	EXPANSION_METRICS_DB=$(CURDIR)/data/pytest.duckdb $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20 $(LONGEST_CHECKS) \
 		$(filter-out $(LONGEST_CHECKS),$(sort $(wildcard python_checks/test_*.py)))
 
@@ -96,7 +109,7 @@ SPARK_CHECK_LOG := data/spark-check.log
 # No `setup` prerequisite here: the first make installs .venv and .venv-spark side by side.
 # The Spark check then runs in the background beside pytest (its output follows pytest's).
 test:
-	$(MAKE) --no-print-directory -j3 --output-sync=target lint build-demo \
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint build-demo bouncer \
 		$(if $(filter 1,$(TEST_SPARK_INCREMENTAL)),$(SPARK_PREVIOUS),$(SPARK_VENV)/.installed system-packages)
 	$(MAKE) --no-print-directory spark-check SPARK_REFERENCE=$(EXPANSION_METRICS_DB) \
 		SPARK_CONNECTORS=$(TEST_SPARK_CONNECTORS) SPARK_INCREMENTAL=$(TEST_SPARK_INCREMENTAL) \
@@ -248,6 +261,10 @@ lock: setup
 lock-spark: $(SPARK_VENV)/.installed
 	{ echo '# The Spark toolchain lock for .venv-spark (make spark-check); regenerate with `make lock-spark`.'; \
 	  $(SPARK_VENV)/bin/python -m pip freeze; } > constraints-spark.txt
+
+lock-bouncer: $(BOUNCER_VENV)/.installed
+	{ echo '# The dbt-bouncer toolchain lock for .venv-bouncer (make bouncer); regenerate with `make lock-bouncer`.'; \
+	  $(BOUNCER_VENV)/bin/python -m pip freeze; } > constraints-bouncer.txt
 
 clean:
 	rm -rf target logs data
