@@ -887,8 +887,8 @@ def _month_close(marts: Marts, cfg: ReportSettings) -> str:
 def _customers(marts: Marts, cfg: ReportSettings) -> str:
     risk = marts.rows(
         "select customer_name, customer_id, segment, arr_at_risk, health_score, "
-        "components_present, usage_decline_flag, nps_detractor_flag, recent_payment_failures, "
-        "exec_sponsor_change_flag, play from marts.mart_customer_health "
+        "components_present, is_usage_declining, is_nps_detractor, recent_payment_failures, "
+        "has_exec_sponsor_change, play from marts.mart_customer_health "
         "where health_status = 'red' order by arr_at_risk desc limit 25"
     )
 
@@ -896,10 +896,10 @@ def _customers(marts: Marts, cfg: ReportSettings) -> str:
         found = [
             name
             for name, on in (
-                ("usage falling", r["usage_decline_flag"]),
-                ("NPS detractor", r["nps_detractor_flag"]),
+                ("usage falling", r["is_usage_declining"]),
+                ("NPS detractor", r["is_nps_detractor"]),
                 ("payment failures", (r["recent_payment_failures"] or 0) > 0),
-                ("sponsor change", r["exec_sponsor_change_flag"]),
+                ("sponsor change", r["has_exec_sponsor_change"]),
             )
             if on
         ]
@@ -915,7 +915,7 @@ def _customers(marts: Marts, cfg: ReportSettings) -> str:
     candidates = marts.rows(
         "select customer_name, customer_id, segment, arr, health_score, "
         "usage_limit_utilization_pct, open_expansion_opportunities from "
-        "marts.mart_customer_health where expansion_candidate_flag order by arr desc limit 15"
+        "marts.mart_customer_health where is_expansion_candidate order by arr desc limit 15"
     )
     return (
         f"<figure><h3>{red['customers']} customers are red (health score below "

@@ -104,17 +104,17 @@ def health(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, object
 
 def test_upgrade_prompt_at_82_pct_not_at_79_pct(marts):
     assert health(marts, "u82")["usage_limit_utilization_pct"] == pytest.approx(82.0)
-    assert health(marts, "u82")["upgrade_prompt_flag"] is True
-    assert health(marts, "u79")["upgrade_prompt_flag"] is False
+    assert health(marts, "u82")["has_upgrade_prompt"] is True
+    assert health(marts, "u79")["has_upgrade_prompt"] is False
 
 
 def test_detractor_with_failed_payments_and_falling_usage_is_red(marts):
     row = health(marts, "d1")
     assert row["active_users_change_pct"] == pytest.approx(-50.0)
     assert row["key_actions_change_pct"] == pytest.approx(-60.0)
-    assert row["usage_decline_flag"] is True
+    assert row["is_usage_declining"] is True
     assert row["recent_payment_failures"] == 2
-    assert row["nps_detractor_flag"] is True
+    assert row["is_nps_detractor"] is True
     assert row["components_present"] == "usage,payments,relationship"
     assert row["health_score"] == pytest.approx((35 * 40 + 15 * 0 + 25 * 30) / 75)
     assert row["health_status"] == "red"
@@ -127,7 +127,7 @@ def test_healthy_customer_with_only_usage_is_green_and_an_expansion_candidate(ma
     assert row["components_present"] == "usage"
     assert row["health_score"] == pytest.approx(100.0)
     assert row["health_status"] == "green"
-    assert row["expansion_candidate_flag"] is True  # an upgrade prompt, no open opportunity
+    assert row["is_expansion_candidate"] is True  # an upgrade prompt, no open opportunity
 
 
 def test_three_of_twenty_churned_customers_back_is_15_pct_winback(marts):

@@ -51,8 +51,8 @@ component_scores as (
             when has_relationship_data
                 then greatest(
                     0, coalesce(10 * latest_nps_score, 100)
-                    - case when exec_sponsor_change_flag then 30 else 0 end
-                    - case when qbr_missed_flag then 30 else 0 end
+                    - case when has_exec_sponsor_change then 30 else 0 end
+                    - case when has_missed_qbr then 30 else 0 end
                 )
         end as relationship_score_raw,
         {#- renewal: full marks beyond the renewal window, falling to 0 on the renewal day. -#}
@@ -122,10 +122,10 @@ final as (
         end as health_status,
         key_actions_change_pct <= -{{ var('health_usage_decline_pct') }}
         or active_users_change_pct <= -{{ var('health_usage_decline_pct') }}
-            as usage_decline_flag,
-        latest_nps_score <= 6 as nps_detractor_flag,
+            as is_usage_declining,
+        latest_nps_score <= 6 as is_nps_detractor,
         usage_limit_utilization_pct >= {{ var('health_upgrade_prompt_pct') }}
-            as upgrade_prompt_flag
+            as has_upgrade_prompt
     from scored
 )
 

@@ -71,9 +71,9 @@ final as (
             as recent_payment_failures,
         payment_signals.customer_id is not null as has_payment_data,
         relationship_signals.latest_nps_score,
-        coalesce(relationship_signals.exec_sponsor_change_flag, false)
-            as exec_sponsor_change_flag,
-        coalesce(relationship_signals.qbr_missed_flag, false) as qbr_missed_flag,
+        coalesce(relationship_signals.has_exec_sponsor_change, false)
+            as has_exec_sponsor_change,
+        coalesce(relationship_signals.has_missed_qbr, false) as has_missed_qbr,
         relationship_signals.customer_id is not null as has_relationship_data,
         usage_signals.usage_limit_utilization_pct,
         renewal_signals.next_renewal_date,

@@ -111,8 +111,8 @@ relationship_windows as (
         coalesce(latest_responses.evaluation_date, relationship_events.evaluation_date)
             as evaluation_date,
         latest_responses.score as latest_nps_score,
-        coalesce(relationship_events.exec_sponsor_change, 0) = 1 as exec_sponsor_change_flag,
-        coalesce(relationship_events.qbr_missed, 0) = 1 as qbr_missed_flag
+        coalesce(relationship_events.exec_sponsor_change, 0) = 1 as has_exec_sponsor_change,
+        coalesce(relationship_events.qbr_missed, 0) = 1 as has_missed_qbr
     from latest_responses
     full outer join relationship_events
         on
@@ -126,8 +126,8 @@ final as (
         relationship_windows.month,
         relationship_windows.evaluation_date,
         relationship_windows.latest_nps_score,
-        relationship_windows.exec_sponsor_change_flag,
-        relationship_windows.qbr_missed_flag
+        relationship_windows.has_exec_sponsor_change,
+        relationship_windows.has_missed_qbr
     from relationship_windows
     inner join evaluations
         on

@@ -29,9 +29,9 @@ final as (
         scores.payments_score,
         scores.relationship_score,
         scores.renewal_score,
-        scores.usage_decline_flag,
-        scores.nps_detractor_flag,
-        scores.upgrade_prompt_flag,
+        scores.is_usage_declining,
+        scores.is_nps_detractor,
+        scores.has_upgrade_prompt,
         case when scores.health_status = 'red' then scores.arr else 0 end as arr_at_risk
     from scores
     inner join reporting_months

@@ -49,17 +49,17 @@ final as (
         scores.renewal_score,
         scores.active_users_change_pct,
         scores.key_actions_change_pct,
-        scores.usage_decline_flag,
+        scores.is_usage_declining,
         scores.recent_tickets,
         scores.baseline_tickets_per_recent_period,
         scores.high_priority_open_tickets,
         scores.recent_payment_failures,
         scores.latest_nps_score,
-        scores.nps_detractor_flag,
-        scores.exec_sponsor_change_flag,
-        scores.qbr_missed_flag,
+        scores.is_nps_detractor,
+        scores.has_exec_sponsor_change,
+        scores.has_missed_qbr,
         scores.usage_limit_utilization_pct,
-        scores.upgrade_prompt_flag,
+        scores.has_upgrade_prompt,
         scores.next_renewal_date,
         scores.days_to_renewal,
         coalesce(open_expansion.open_expansion_opportunities, 0)
@@ -74,9 +74,9 @@ final as (
         scores.health_status = 'green'
         and (
             coalesce(scores.key_actions_change_pct, 0) > 0
-            or coalesce(scores.upgrade_prompt_flag, false)
+            or coalesce(scores.has_upgrade_prompt, false)
             or open_expansion.customer_id is null
-        ) as expansion_candidate_flag,
+        ) as is_expansion_candidate,
         case when scores.health_status = 'red' then scores.arr else 0 end as arr_at_risk,
         cast(
             12 * coalesce(scheduled_churn.scheduled_churn_mrr, 0) as decimal(38, 6)
