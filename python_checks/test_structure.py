@@ -4,9 +4,10 @@
 must pass. Here the project is parsed once and each rule is shown to bite: a manifest
 changed in one place by hand (a staging model reading a mart, an intermediate model
 reading a source, a model without its key test, a mart column without a description, a
-mart without its contract) fails exactly the rule about it, naming the model. And the
-dashboard reads exactly the marts its dbt exposure lists. dbt-bouncer runs from
-.venv-bouncer, which `make test` and `make pytest` install.
+mart whose description does not state its grain first, a mart without its contract)
+fails exactly the rule about it, naming the model. And the dashboard reads exactly the
+marts its dbt exposure lists. dbt-bouncer runs from .venv-bouncer, which `make test` and
+`make pytest` install.
 """
 
 from __future__ import annotations
@@ -89,6 +90,12 @@ def mart_column_undescribed(nodes: dict[str, Any]) -> str:
     return "check_model_column_description_populated:*:mart_nrr"
 
 
+def mart_without_its_grain(nodes: dict[str, Any]) -> str:
+    node = nodes[PROJECT + "mart_nrr"]
+    node["description"] = node["description"].split(". ", 1)[1]
+    return "check_model_description_contains_regexp_pattern:*:mart_nrr"
+
+
 def mart_without_contract(nodes: dict[str, Any]) -> str:
     node = nodes[PROJECT + "mart_expansion"]
     node["contract"]["enforced"] = node["config"]["contract"]["enforced"] = False
@@ -102,7 +109,7 @@ def test_the_project_passes_its_rules(manifest: dict[str, Any], tmp_path: Path):
 @pytest.mark.parametrize(
     "change",
     [staging_reads_a_mart, intermediate_reads_a_source, model_without_key_test,
-     mart_column_undescribed, mart_without_contract],
+     mart_column_undescribed, mart_without_its_grain, mart_without_contract],
     ids=lambda change: change.__name__,
 )  # fmt: skip
 def test_each_rule_catches_its_break(
