@@ -7,8 +7,11 @@ writes to it, and the README documents it.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from typing import Literal
+
+from expansion_metrics.settings import PROJECT_DIR
 
 Kind = Literal[
     "id", "text", "enum", "date", "number", "integer", "currency", "quarter", "timestamp", "boolean"
@@ -36,15 +39,18 @@ TOTAL = "all"
 # A date column with open_end=True reads this as "no end" (empty).
 OPEN_END_SENTINEL = "9999-12-31"
 
-STAGES: tuple[str, ...] = (
-    "Identified",
-    "Engaged",
-    "Qualified",
-    "Proposal",
-    "Negotiation",
-    "Closed Won",
-    "Closed Lost",
-)
+
+def _stages() -> tuple[str, ...]:
+    """The opportunity stages in funnel order, spelled as the raw contract writes them
+    ('Closed Won' for closed_won), from the opportunity_stages seed: the one list of
+    stages, which the pipeline models read too."""
+    seed = PROJECT_DIR / "seeds" / "reference" / "opportunity_stages.csv"
+    with seed.open(newline="", encoding="utf-8") as handle:
+        rows = sorted(csv.DictReader(handle), key=lambda row: int(row["stage_order"]))
+    return tuple(row["stage"].replace("_", " ").title() for row in rows)
+
+
+STAGES: tuple[str, ...] = _stages()
 
 
 def normalise_enum(value: str) -> str:

@@ -1,10 +1,26 @@
 {#-
     Expansion pipeline coverage of each fiscal quarter x segment (and 'all') as it stood
     on a snapshot date: the first day of every quarter with a target, and as_of_date for
-    the current and the next quarter.
+    the current and the next quarter. Definitions in _pipeline__models.yml.
 -#}
-{%- set open_stages = ['identified', 'engaged', 'qualified', 'proposal', 'negotiation'] %}
 with
+
+snapshots as (
+    select * from {{ ref('int_pipeline_snapshots') }}
+),
+
+quarter_pipeline as (
+    select * from {{ ref('int_quarter_pipeline') }}
+),
+
+targets as (
+    select * from {{ ref('stg_crm__expansion_targets') }}
+),
+
+opportunity_snapshots as (
+    select * from {{ ref('int_opportunity_snapshots') }}
+    where snapshot_date = {{ as_of_date() }}
+),
 
 opportunities as (
     select * from {{ ref('stg_crm__opportunities') }}
@@ -14,78 +30,13 @@ customers as (
     select * from {{ ref('stg_billing__customers') }}
 ),
 
-targets as (
-    select * from {{ ref('stg_crm__expansion_targets') }}
-),
-
-snapshots as (
-    select * from {{ ref('int_pipeline_snapshots') }}
-),
-
-opportunity_snapshots as (
-    select * from {{ ref('int_opportunity_snapshots') }}
-),
-
-closed_stages as (
-    select * from {{ ref('int_closed_opportunity_stages') }}
-),
-
-snapshot_dates as (
-    select distinct
-        snapshot_date,
-        cast(
-            {{ dbt.dateadd('month', -1 * var('conversion_lookback_months'), 'snapshot_date') }}
-            as date
-        ) as lookback_start_date
-    from snapshots
-),
-
-segments as (
-    select distinct segment from targets
-    union
-    select 'all' as segment
-),
-
-win_rates as (
-    {#- Win rate from each stage, over opportunities closed in the lookback before D. -#}
+segment_targets as (
     select
-        snapshot_dates.snapshot_date,
-        closed_stages.stage,
-        {#- In double on every engine: Spark averages decimal literals at a fixed scale. -#}
-        avg(cast(case when closed_stages.is_won then 1 else 0 end as double)) as win_rate
-    from snapshot_dates
-    inner join closed_stages
-        on
-            snapshot_dates.snapshot_date >= closed_stages.closed_date
-            and snapshot_dates.lookback_start_date < closed_stages.closed_date
+        fiscal_quarter,
+        dimension_value as segment,
+        sum(target_arr) as target_arr
+    from ({{ with_dimension_rows('targets', ['segment']) }}) as segment_rows
     group by 1, 2
-),
-
-quarter_opportunities as (
-    select
-        snapshots.snapshot_date,
-        snapshots.snapshot_kind,
-        snapshots.fiscal_quarter,
-        coalesce(customers.segment, 'unknown') as segment,
-        opportunities.arr,
-        opportunity_snapshots.stage,
-        opportunity_snapshots.is_open,
-        opportunity_snapshots.is_won,
-        coalesce(win_rates.win_rate, 0) as win_rate
-    from snapshots
-    inner join opportunity_snapshots
-        on snapshots.snapshot_date = opportunity_snapshots.snapshot_date
-    inner join opportunities
-        on
-            opportunity_snapshots.opportunity_id = opportunities.opportunity_id
-            and snapshots.quarter_start_date <= opportunities.close_date
-            and snapshots.quarter_end_date >= opportunities.close_date
-    left join customers
-        on opportunities.customer_id = customers.customer_id
-    left join win_rates
-        on
-            snapshots.snapshot_date = win_rates.snapshot_date
-            and opportunity_snapshots.stage = win_rates.stage
 ),
 
 final_outcomes as (
@@ -99,80 +50,26 @@ final_outcomes as (
         on opportunity_snapshots.opportunity_id = opportunities.opportunity_id
     left join customers
         on opportunities.customer_id = customers.customer_id
-    where
-        opportunity_snapshots.snapshot_date = {{ as_of_date() }}
-        and opportunity_snapshots.is_won
-),
-
-segment_opportunities as (
-    select * from quarter_opportunities
-    union all
-    select
-        snapshot_date,
-        snapshot_kind,
-        fiscal_quarter,
-        'all' as segment,
-        arr,
-        stage,
-        is_open,
-        is_won,
-        win_rate
-    from quarter_opportunities
-),
-
-pipeline as (
-    select
-        snapshot_date,
-        snapshot_kind,
-        fiscal_quarter,
-        segment,
-        sum(case when is_won then arr else 0 end) as closed_won_arr,
-        sum(case when is_open then arr else 0 end) as open_pipeline_arr,
-        {%- for stage in open_stages %}
-            sum(case when stage = '{{ stage }}' then arr else 0 end) as {{ stage }}_arr,
-        {%- endfor %}
-        cast(sum(case when is_open then arr * win_rate else 0 end) as double)
-            as weighted_pipeline_arr
-    from segment_opportunities
-    group by 1, 2, 3, 4
-),
-
-segment_targets as (
-    select
-        fiscal_quarter,
-        segment,
-        target_arr
-    from targets
-
-    union all
-
-    select
-        fiscal_quarter,
-        'all' as segment,
-        sum(target_arr) as target_arr
-    from targets
-    group by 1
+    where opportunity_snapshots.is_won
 ),
 
 segment_final_outcomes as (
     select
         fiscal_quarter,
-        segment,
+        dimension_value as segment,
         sum(arr) as final_won_arr
-    from final_outcomes
+    from ({{ with_dimension_rows('final_outcomes', ['segment']) }}) as segment_rows
     group by 1, 2
+),
 
-    union all
-
-    select
-        fiscal_quarter,
-        'all' as segment,
-        sum(arr) as final_won_arr
-    from final_outcomes
-    group by 1
+segments as (
+    select distinct segment from targets
+    union
+    select 'all' as segment
 ),
 
 grid as (
+    {#- Every snapshot x each segment with a target, and 'all'. -#}
     select
         snapshots.snapshot_date,
         snapshots.snapshot_kind,
@@ -194,23 +91,25 @@ measured as (
         grid.quarter_end_date,
         segment_targets.target_arr,
         {#- Sums typed explicitly: engines widen decimal sums differently. -#}
-        cast(coalesce(pipeline.closed_won_arr, 0) as decimal(38, 6)) as closed_won_arr,
-        cast(coalesce(pipeline.open_pipeline_arr, 0) as decimal(38, 6)) as open_pipeline_arr,
-        {%- for stage in open_stages %}
-            cast(coalesce(pipeline.{{ stage }}_arr, 0) as decimal(38, 6)) as {{ stage }}_arr,
+        cast(coalesce(quarter_pipeline.closed_won_arr, 0) as decimal(38, 6)) as closed_won_arr,
+        cast(coalesce(quarter_pipeline.open_pipeline_arr, 0) as decimal(38, 6))
+            as open_pipeline_arr,
+        {%- for stage in open_stages() %}
+            cast(coalesce(quarter_pipeline.{{ stage }}_arr, 0) as decimal(38, 6))
+                as {{ stage }}_arr,
         {%- endfor %}
-        coalesce(pipeline.weighted_pipeline_arr, 0) as weighted_pipeline_arr,
+        coalesce(quarter_pipeline.weighted_pipeline_arr, 0) as weighted_pipeline_arr,
         case
             when grid.quarter_end_date < {{ as_of_date() }}
                 then cast(coalesce(segment_final_outcomes.final_won_arr, 0) as decimal(38, 6))
         end as final_won_arr
     from grid
-    left join pipeline
+    left join quarter_pipeline
         on
-            grid.snapshot_date = pipeline.snapshot_date
-            and grid.snapshot_kind = pipeline.snapshot_kind
-            and grid.fiscal_quarter = pipeline.fiscal_quarter
-            and grid.segment = pipeline.segment
+            grid.snapshot_date = quarter_pipeline.snapshot_date
+            and grid.snapshot_kind = quarter_pipeline.snapshot_kind
+            and grid.fiscal_quarter = quarter_pipeline.fiscal_quarter
+            and grid.segment = quarter_pipeline.segment
     left join segment_targets
         on
             grid.fiscal_quarter = segment_targets.fiscal_quarter
