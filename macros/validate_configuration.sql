@@ -21,25 +21,10 @@
             ~ earliest ~ "'") -%}
     {%- endif -%}
 
-    {#- as_of_date (the var, else $EXPANSION_METRICS_AS_OF_DATE): empty (= today) or a
-        real ISO date from earliest_date to one year after the day the run starts -#}
-    {%- set as_of = var('as_of_date', '') | string -%}
-    {%- set source = 'as_of_date' -%}
-    {%- if not as_of and env_var('EXPANSION_METRICS_AS_OF_DATE', '') -%}
-        {%- set as_of = env_var('EXPANSION_METRICS_AS_OF_DATE') | string -%}
-        {%- set source = 'as_of_date ($EXPANSION_METRICS_AS_OF_DATE)' -%}
-    {%- endif -%}
-    {%- set latest = (run_started_at + modules.datetime.timedelta(days=366)).strftime('%Y-%m-%d') -%}
-    {%- if as_of and not re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', as_of) -%}
-        {%- do problems.append(source ~ " must be a date like 2026-10-31, got '" ~ as_of ~ "'") -%}
-    {%- elif as_of and is_real_date(earliest) and as_of < earliest -%}
-        {%- do problems.append(source ~ " " ~ as_of ~ " is before earliest_date " ~ earliest
-            ~ ": no plausible data is that old (lower earliest_date if it really is)") -%}
-    {%- elif as_of and not is_real_date(as_of) -%}
-        {%- do problems.append(source ~ " is not a real date: '" ~ as_of ~ "'") -%}
-    {%- elif as_of and as_of > latest -%}
-        {%- do problems.append(source ~ " " ~ as_of ~ " is more than a year after today ("
-            ~ run_started_at.strftime('%Y-%m-%d') ~ "): latest allowed " ~ latest) -%}
+    {#- as_of_date: its one check is as_of_date_problem (macros/as_of_date.sql) -#}
+    {%- set as_of_problem = as_of_date_problem() -%}
+    {%- if as_of_problem -%}
+        {%- do problems.append(as_of_problem) -%}
     {%- endif -%}
 
     {%- if not re.fullmatch('[A-Z]{3}', var('reporting_currency') | string) -%}
