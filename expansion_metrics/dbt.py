@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from expansion_metrics import settings
@@ -14,22 +15,54 @@ from expansion_metrics import settings
 FRESHNESS_FAILED = 3
 
 
-def _report_failures(result: Any) -> None:
+# A failing data test is reported with its first failing rows (as `dbt show` gives them).
+FAILING_ROWS_SHOWN = 5
+
+
+def _report_failures(result: Any, failing_rows: Callable[[str], list[str]] | None = None) -> None:
+    """Print each failed node; under a failed data test, its first failing rows."""
     for node_result in result.result or []:
-        if getattr(node_result, "status", None) in ("error", "fail", "runtime error"):
+        status = getattr(node_result, "status", None)
+        if status in ("error", "fail", "runtime error"):
             node = node_result.node
             print(f"FAILED {node.resource_type} {node.name}: {node_result.message}",
                   file=sys.stderr)  # fmt: skip
+            sql = getattr(node, "compiled_code", None)
+            if status == "fail" and node.resource_type == "test" and sql and failing_rows:
+                for line in failing_rows(sql):
+                    print(f"  {line}", file=sys.stderr)
+
+
+def _failing_rows(manifest: Any, common: list[str]) -> Callable[[str], list[str]]:
+    """A function giving the first FAILING_ROWS_SHOWN rows of a failed test's compiled
+    SQL, one `column=value, ...` line each, run through `dbt show` on the same parse."""
+    from dbt.cli.main import dbtRunner
+
+    def rows(sql: str) -> list[str]:
+        shown = dbtRunner(manifest=manifest).invoke(
+            ["--log-level", "none", "show", "--inline", sql,
+             "--limit", str(FAILING_ROWS_SHOWN), *common]
+        )  # fmt: skip
+        if shown.exception is not None or not shown.success or not shown.result:
+            return []
+        table = shown.result.results[0].agate_table
+        names = table.column_names
+        return [
+            ", ".join(f"{name}={value}" for name, value in zip(names, row, strict=True))
+            for row in table.rows
+        ]
+
+    return rows
 
 
 def run_dbt(
     args: list[str], variables: dict[str, Any] | None = None, source_freshness: bool = False
 ) -> int:
-    """Invoke dbt with the project's own profile and print failed nodes. With
-    source_freshness, the project is parsed once and, after a successful `args`, `dbt
-    source freshness` runs on the same parse in this process (a refresh's build: a second
-    dbt process would import and load the parse again). Returns 0, 1 (dbt failed) or
-    FRESHNESS_FAILED."""
+    """Invoke dbt with the project's own profile and print failed nodes (a failed data
+    test with its first failing rows). With source_freshness, after a successful `args`,
+    `dbt source freshness` runs on the same parse in this process (a refresh's build: a
+    second dbt process would import and load the parse again). Returns 0, 1 (dbt failed)
+    or FRESHNESS_FAILED."""
     from dbt.cli.main import dbtRunner
 
     # The profile reads the warehouse path from the environment. Unset, the default is
@@ -42,19 +75,19 @@ def run_dbt(
     common = ["--project-dir", project, "--profiles-dir", project]
     if variables:
         common += ["--vars", json.dumps(variables)]
-    manifest = None
-    if source_freshness:
-        parsed = dbtRunner().invoke(["parse", *common])
-        if parsed.exception is not None or not parsed.success:
-            print(f"dbt failed to run: {parsed.exception or 'the project did not parse'}",
-                  file=sys.stderr)  # fmt: skip
-            return 1
-        manifest = parsed.result
+    # Parsed once: the build, the failing rows of its failed tests and the freshness check
+    # run on the same parse in this process.
+    parsed = dbtRunner().invoke(["parse", *common])
+    if parsed.exception is not None or not parsed.success:
+        print(f"dbt failed to run: {parsed.exception or 'the project did not parse'}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    manifest = parsed.result
     result = dbtRunner(manifest=manifest).invoke([*args, *common])
     if result.exception is not None:
         print(f"dbt failed to run: {result.exception}", file=sys.stderr)
         return 1
-    _report_failures(result)
+    _report_failures(result, _failing_rows(manifest, common))
     if not result.success:
         return 1
     if source_freshness:

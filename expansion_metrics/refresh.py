@@ -417,6 +417,13 @@ def _summary(database: Path, run_dir: Path) -> str:
     )
 
 
+def _stale_sources(run_dir: Path) -> list[str]:
+    """The raw tables (source.table) whose freshness check warned, from dbt's artefact of
+    the build's `dbt source freshness` (target/sources.json), not from its printed log."""
+    results = json.loads((run_dir / "target" / "sources.json").read_text())["results"]
+    return sorted(r["unique_id"].split(".", 2)[2] for r in results if r.get("status") == "warn")
+
+
 def _append(log: Path, line: str) -> str:
     """Append to the run log; '' or the reason it could not be written."""
     try:
@@ -569,7 +576,7 @@ def _build_candidate(
     changed = changed_months(closed_before, closed_month_values(paths.candidate))
     if changed:
         summary += f", closed months changed (marts.mart_restatements): {', '.join(changed)}"
-    stale = re.findall(r"WARN freshness of (\S+)", output)
+    stale = _stale_sources(run_dir)
     if stale:
         summary += f", raw data older than the freshness warning: {', '.join(stale)}"
     return summary

@@ -153,8 +153,16 @@ def check_tests_cover_the_recomputed_months_and_the_identity_every_month(warehou
     for name in ("accepted_values_fct_mrr_movements", "primary_key_mart_expansion"):
         assert any(name in line for line in failed), (name, alone.stdout)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("""update marts.fct_mrr_movements set ending_mrr = ending_mrr + 1
-                       where month = date '2025-01-01' and movement_type = 'sideways'""")
+        broken = con.execute("""
+            update marts.fct_mrr_movements set ending_mrr = ending_mrr + 1
+            where month = date '2025-01-01' and movement_type = 'sideways'
+            returning customer_id, starting_mrr, ending_mrr""").fetchall()
     done = cli(env, "build", "--as-of-date", "2026-10-17")
     assert done.returncode != 0
     assert "FAILED test assert_mrr_bridge_identity" in done.stderr, done.stderr
+    # The failed test is reported with its failing row (the test selects month,
+    # customer_id, starting_mrr and ending_mrr).
+    [(customer, starting, ending)] = broken
+    row = (f"  month=2025-01-01, customer_id={customer}, starting_mrr={starting}, "
+           f"ending_mrr={ending}")  # fmt: skip
+    assert row in done.stderr.splitlines(), done.stderr
