@@ -29,7 +29,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: setup
 	$(BIN)/expansion-metrics load seeds/demo
-	$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE)
+	@# --full-refresh: the demo is rebuilt whole, so a checkout upgraded since its last
+	@# demo (incremental models whose columns changed) builds too.
+	$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE) --full-refresh
 	$(BIN)/expansion-metrics report --out reports/dashboard.html
 	@echo
 	@echo "Done. Warehouse: $(EXPANSION_METRICS_DB)"
@@ -52,7 +54,7 @@ lint: setup
 
 build-demo: setup
 	$(BIN)/expansion-metrics load seeds/demo
-	$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE) --unit-tests
+	$(BIN)/expansion-metrics build --as-of-date $(DEMO_AS_OF_DATE) --unit-tests --full-refresh
 	$(BIN)/dbt docs generate --vars '{as_of_date: $(DEMO_AS_OF_DATE)}' --quiet
 	DBT_PROFILES_DIR=. $(BIN)/mf validate-configs
 
@@ -65,8 +67,19 @@ $(BOUNCER_VENV)/.installed: constraints-bouncer.txt
 		-c constraints-bouncer.txt 'dbt-bouncer==4.3.0'
 	touch $@
 
+# The demo's manifest, then each connector path's (parsed into its own target folder).
+BOUNCER_PATHS := stripe-salesforce stripe-hubspot
 bouncer: build-demo $(BOUNCER_VENV)/.installed
 	$(BOUNCER_VENV)/bin/dbt-bouncer --config-file dbt-bouncer.yml
+	@for path in $(BOUNCER_PATHS); do \
+		billing=$${path%%-*}; crm=$${path#*-}; target=$(CURDIR)/data/bouncer/$$path; \
+		echo "dbt-bouncer: billing_source $$billing, crm_source $$crm"; \
+		DBT_TARGET_PATH=$$target DBT_LOG_PATH=$(CURDIR)/data/bouncer/logs $(BIN)/dbt parse --quiet \
+			--vars "{billing_source: $$billing, crm_source: $$crm}" || exit 1; \
+		sed "s#^dbt_artifacts_dir: target#dbt_artifacts_dir: $$target#" dbt-bouncer.yml \
+			> $$target/dbt-bouncer.yml || exit 1; \
+		$(BOUNCER_VENV)/bin/dbt-bouncer --config-file $$target/dbt-bouncer.yml || exit 1; \
+	done
 
 # Two workers, one test file each at a time, handed out in the order named here: the
 # longest files first (--no-loadscope-reorder: by default xdist reorders files by their
