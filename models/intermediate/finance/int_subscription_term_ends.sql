@@ -49,24 +49,54 @@ renewal_months as (
 term_items as (
     select
         countable_items.*,
-        subscription_items.months_in_interval
+        subscription_items.months_in_interval,
+        (
+            extract(year from countable_items.valid_from) * 12
+            + extract(month from countable_items.valid_from)
+        ) % subscription_items.months_in_interval as phase
     from countable_items
     inner join subscription_items
         on countable_items.subscription_item_id = subscription_items.subscription_item_id
     where subscription_items.months_in_interval > 1
 ),
 
+billing_intervals as (
+    select distinct months_in_interval from term_items
+),
+
+interval_renewal_months as (
+    {#-
+        Each renewal month once per billing interval in use, with its phase (year x 12
+        + month, modulo the interval): a month is a whole number of intervals after an
+        item's first month exactly when their phases match, so each item meets only its
+        own term ends (an equality join) instead of every month after its start.
+    -#}
+    select
+        renewal_months.month,
+        renewal_months.is_upcoming,
+        billing_intervals.months_in_interval,
+        (
+            extract(year from renewal_months.month) * 12
+            + extract(month from renewal_months.month)
+        ) % billing_intervals.months_in_interval as phase
+    from renewal_months
+    cross join billing_intervals
+),
+
 term_months as (
     {#- months a whole number of billing intervals after the item's first month -#}
     select
         term_items.*,
-        renewal_months.month as renewal_month,
-        renewal_months.is_upcoming,
-        {{ dbt.datediff('term_items.valid_from', 'renewal_months.month', 'month') }}
+        interval_renewal_months.month as renewal_month,
+        interval_renewal_months.is_upcoming,
+        {{ dbt.datediff('term_items.valid_from', 'interval_renewal_months.month', 'month') }}
             as months_from_start
     from term_items
-    inner join renewal_months
-        on term_items.valid_from < renewal_months.month
+    inner join interval_renewal_months
+        on
+            term_items.months_in_interval = interval_renewal_months.months_in_interval
+            and term_items.phase = interval_renewal_months.phase
+            and term_items.valid_from < interval_renewal_months.month
 ),
 
 term_ends as (
@@ -76,7 +106,6 @@ term_ends as (
             {{ dbt.dateadd('month', 'months_from_start', 'valid_from') }} as date
         ) as term_end_date
     from term_months
-    where months_from_start % months_in_interval = 0
 ),
 
 term_last_days as (
