@@ -51,7 +51,13 @@ def run(database: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
 
 
 def reported_fingerprint(database: Path) -> str:
-    """A digest of every table of schema reported (names and rows)."""
+    """A digest of every table of schema reported (names and rows); the schema must hold
+    tables, or two empty digests would compare equal."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        found = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'reported'"
+        ).fetchone()
+    assert found and found[0], "no reported tables"
     return warehouse_fingerprint(database, schema="reported")
 
 
