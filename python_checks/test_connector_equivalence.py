@@ -227,7 +227,7 @@ def _exercised(data: Path) -> dict[str, bool]:
 # (a Stripe item version's id is item@valid_from): where a mart difference comes from.
 STAGING = {
     "subscription items": "select customer_id, subscription_id, product, plan_tier, "
-    "pricing_model, quantity, amount_local, currency, months_in_interval, mrr, valid_from, "
+    "pricing_model, quantity, amount_local, currency, months_in_interval, mrr_local, valid_from, "
     "valid_to from staging.stg_billing__subscription_items",
     "customers": "select * from staging.stg_billing__customers",
     "invoices": "select * from staging.stg_billing__invoices",

@@ -10,7 +10,7 @@ customers as (
 ),
 
 subscription_items as (
-    select * from {{ ref('stg_billing__subscription_items') }}
+    select * from {{ ref('int_subscription_items_converted') }}
 ),
 
 invoices as (
@@ -18,7 +18,7 @@ invoices as (
 ),
 
 opportunities as (
-    select * from {{ ref('stg_crm__opportunities') }}
+    select * from {{ ref('int_opportunities_converted') }}
 ),
 
 opportunity_stage_history as (
@@ -30,7 +30,18 @@ plan_tiers as (
 ),
 
 constant_rates as (
-    {{ constant_currency_rates() }}
+    select * from {{ ref('int_constant_currency_rates') }}
+),
+
+invoices_converted as (
+    {#- invoices are converted only to be checked: no model reads their amount -#}
+    select
+        invoices.*,
+        constant_rates.currency is not null as has_rate,
+        {{ bounded_amount('invoices.amount_local * constant_rates.rate_to_reporting') }} as amount
+    from invoices
+    left join constant_rates
+        on invoices.currency = constant_rates.currency
 ),
 
 items_unknown_customer as (
@@ -101,41 +112,37 @@ items_unknown_tier as (
 invoices_without_rate as (
     select
         'invoices' as source_table,
-        invoices.invoice_id as row_key,
-        invoices.customer_id,
+        invoice_id as row_key,
+        customer_id,
         case
-            when constant_rates.currency is null
+            when not has_rate
                 then
-                    'no fx_rates rate for currency ' || invoices.currency
+                    'no fx_rates rate for currency ' || currency
                     || ' on or before as_of_date'
             else
                 'amount in the reporting currency is beyond the supported limit of '
                 || '999,999,999,999'
         end as reason
-    from invoices
-    left join constant_rates
-        on invoices.currency = constant_rates.currency
-    where invoices.amount is null
+    from invoices_converted
+    where amount is null
 ),
 
 opportunities_without_rate as (
     select
         'opportunities' as source_table,
-        opportunities.opportunity_id as row_key,
-        opportunities.customer_id,
+        opportunity_id as row_key,
+        customer_id,
         case
-            when constant_rates.currency is null
+            when fx_rate_to_reporting is null
                 then
-                    'no fx_rates rate for currency ' || opportunities.currency
+                    'no fx_rates rate for currency ' || currency
                     || ' on or before as_of_date'
             else
                 'arr in the reporting currency is beyond the supported limit of '
                 || '999,999,999,999'
         end as reason
     from opportunities
-    left join constant_rates
-        on opportunities.currency = constant_rates.currency
-    where opportunities.arr is null
+    where arr is null
 ),
 
 opportunities_closed_before_created as (

@@ -9,7 +9,7 @@
 with
 
 subscription_items as (
-    select * from {{ ref('stg_billing__subscription_items') }}
+    select * from {{ ref('int_subscription_items_converted') }}
 ),
 
 customers as (

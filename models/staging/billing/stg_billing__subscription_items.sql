@@ -4,10 +4,6 @@ source as (
     select * from {{ raw_relation('billing', 'subscription_items') }}
 ),
 
-constant_rates as (
-    {{ constant_currency_rates() }}
-),
-
 renamed as (
     select
         ---------- ids
@@ -29,7 +25,6 @@ renamed as (
         cast(source.amount as double) as amount_local,
         {#- empty = no discount: the charge before discounts is amount -#}
         cast(coalesce(source.list_amount, source.amount) as double) as list_amount_local,
-        constant_rates.rate_to_reporting as fx_rate_to_reporting,
 
         ---------- dates
         cast(source.valid_from as date) as valid_from,
@@ -38,8 +33,6 @@ renamed as (
         cast(source.canceled_at as date) as canceled_at,
         cast(source.discount_end as date) as discount_end
     from source
-    left join constant_rates
-        on upper(trim(source.currency)) = constant_rates.currency
     {{ reporting_accounts_join('source.customer_id') }}
 ),
 
@@ -63,39 +56,13 @@ with_mrr as (
     from renamed
 ),
 
-{#-
-    MRR is a decimal(18, 6): below 1e12. A larger MRR (an amount the loader accepts,
-    converted at a rate above 1) is left null, never a cast error; int_quarantined_rows
-    names the item and the limit.
--#}
-{%- set mrr_limit = 999999999999 %}
-{#-
-    MRR = charge x intervals_per_year / 12 / interval_count. With whole months in the
-    period that is charge / months_in_interval (one division, so a monthly, quarterly or
-    yearly item's MRR is exactly what it was before interval_count existed).
--#}
-{%- set per_month = (
-    "case when months_in_interval is not null then {charge} / months_in_interval "
-    ~ "else {charge} * intervals_per_year / (12 * interval_count) end"
-) %}
-{%- set charges = [
-    ('mrr_local', 'amount_local'),
-    ('mrr', 'amount_local * fx_rate_to_reporting'),
-    ('list_mrr', 'list_amount_local * fx_rate_to_reporting'),
-    ('list_mrr_local', 'list_amount_local'),
-] %}
-
 final as (
     select
         *,
-    {%- for column, charge in charges %}
-        {%- set value = per_month.replace('{charge}', charge) %}
-        case
-            when abs({{ value }}) < {{ mrr_limit }}
-                then cast({{ value }} as decimal(18, 6))
-        end as {{ column }}
-        {{- ',' if not loop.last }}
-    {%- endfor %}
+        {#- MRR in currency: charge x intervals_per_year / 12 / interval_count (the
+            reporting currency's MRR is int_subscription_items_converted's) -#}
+        {{ monthly_amount('amount_local') }} as mrr_local,
+        {{ monthly_amount('list_amount_local') }} as list_mrr_local
     from with_mrr
 )
 
