@@ -14,7 +14,7 @@ DEMO_AS_OF_DATE := 2026-10-31
 DEMO_LAST_MONTH := 2026-10-01
 export EXPANSION_METRICS_DB
 
-.PHONY: demo test setup lint build-demo bouncer pytest lock lock-spark lock-bouncer spark-check spark-check-connectors \
+.PHONY: demo test setup lint build-demo bouncer pytest docs lock lock-spark lock-bouncer spark-check spark-check-connectors \
 	clean \
 	system-packages
 
@@ -38,6 +38,12 @@ demo: setup
 	@echo "  BI tools read schema marts; staging models are in schema staging."
 	@echo "  Dashboard: $(CURDIR)/reports/dashboard.html (open it in any browser, works offline)"
 	@echo "  Explore: $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(EXPANSION_METRICS_DB)', read_only=True).sql('show all tables'))\""
+
+# The docs site: every model and column with its definition, and the lineage, served at
+# http://localhost:8080 (after make demo, on the demo warehouse).
+docs: setup
+	$(BIN)/dbt docs generate --vars '{as_of_date: $(DEMO_AS_OF_DATE)}' --quiet
+	$(BIN)/dbt docs serve --port 8080 --no-browser
 
 lint: setup
 	$(BIN)/ruff check expansion_metrics python_checks spark
