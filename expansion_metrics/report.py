@@ -1,20 +1,27 @@
 """The executive dashboard: one self-contained HTML file drawn from the marts.
 
-Charts are inline SVG written here (no chart library, nothing fetched at view time);
-the only script is a few lines that switch the cohort heat map between cuts. Every text
-that comes from the data goes through `esc` (html.escape), so a customer named
-`<script>...</script>` is shown as text and runs nothing.
+Charts are Vega-Lite specs built with altair, drawn in the browser by Vega (the
+JavaScript of vl-convert-python, inlined once in the page: nothing is fetched at view
+time), with round axis ticks, legends and tooltips giving exact values; `theme` is the one
+place they are styled. The only other script switches the cohort heat map between cuts.
+Every text that comes from the data goes through `esc` (html.escape) in the HTML, and
+into a chart's spec as JSON with <, > and & escaped (`script_json`), which Vega draws as
+SVG text and its tooltips escape; so a customer named `<script>...</script>` is shown as
+text and runs nothing.
 
 Nothing the build decides is repeated here: the reporting currency and every threshold
 line come from `marts.mart_reporting_settings` (the vars of the build that wrote the
-marts), and statuses and tiers from the marts' own columns (`coverage_status`,
-`nrr_tier`, `health_status`). Only presentation lives here: colours, wording and the
-symbol of a few common currencies.
+marts), statuses and tiers from the marts' own columns (`coverage_status`, `nrr_tier`,
+`health_status`), the expansion types from the columns of `marts.mart_expansion` and the
+open pipeline stages from the `opportunity_stages` seed as built. Only presentation lives
+here: colours, wording and the symbol of a few common currencies.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,18 +29,23 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import altair as alt
 import duckdb
+import vl_convert
 
-WIDTH, HEIGHT = 760, 280
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 20, 20, 50
+THEME = "expansion_metrics"  # the altair theme `theme` registers
+WIDTH, HEIGHT = 660, 240  # a chart's plot area, in pixels
+FONT = "system-ui, sans-serif"
 COLOURS = ["#2563eb", "#16a34a", "#f59e0b", "#9333ea", "#dc2626", "#0891b2"]
+TOTAL, UP, DOWN = COLOURS[0], COLOURS[1], COLOURS[4]
+MONEY_EXACT = "$,.2f"  # Vega formats: "$" is the currency of the spec's locale (money_format)
+MONEY_AXIS = "$,~f"
 TIER_COLOURS = {  # nrr_tier values of mart_nrr, lowest first
     "critical": "#fee2e2",
     "needs_improvement": "#fef3c7",
     "strong": "#dcfce7",
     "world_class": "#bbf7d0",
 }
-EXPANSION_TYPES = ["upsell", "seat", "cross_sell", "usage", "price"]
 # Presentation only: the symbol shown before an amount. A currency not listed is shown by
 # its ISO code after the amount ("1,234 CHF").
 CURRENCY_SYMBOLS = {
@@ -69,12 +81,6 @@ def money(value: float | None, currency: str) -> str:
             break
     symbol = CURRENCY_SYMBOLS.get(currency)
     return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency}"
-
-
-def money_axis_format(currency: str) -> str:
-    """A str.format pattern for whole amounts on an axis: ${:,.0f} or {:,.0f} CHF."""
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{{:,.0f}}" if symbol else f"{{:,.0f}} {currency}"
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -142,192 +148,306 @@ class ReportSettings:
         }.get(status or "", "")
 
 
-@dataclass
-class Axis:
-    low: float
-    high: float
-
-    def y(self, value: float) -> float:
-        span = (self.high - self.low) or 1.0
-        inner = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-        return MARGIN_TOP + inner * (1 - (value - self.low) / span)
+Series = dict[str, Sequence[float | None]]
+VegaLite = alt.Chart | alt.LayerChart
+Band = tuple[float, float, str, str, str]
 
 
-def _x_positions(count: int) -> list[float]:
-    inner = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    if count == 1:
-        return [MARGIN_LEFT + inner / 2]
-    return [MARGIN_LEFT + inner * i / (count - 1) for i in range(count)]
+@alt.theme.register(THEME, enable=False)
+def theme() -> alt.theme.ThemeConfig:
+    """The one place the charts are styled: size, font, palette, axes, legends, marks."""
+    grey, dark = "#6b7280", "#374151"
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "config": {
+            "font": FONT,
+            "background": "#ffffff",
+            "view": {"stroke": None},
+            "range": {"category": COLOURS},
+            "axis": {
+                "labelColor": grey,
+                "labelFontSize": 11,
+                "titleColor": dark,
+                "titleFontSize": 12,
+                "titleFontWeight": "normal",
+                "gridColor": "#e5e7eb",
+                "domainColor": "#d1d5db",
+                "tickColor": "#d1d5db",
+            },
+            "axisX": {"labelAngle": 0, "labelLimit": 120, "grid": False},
+            "scale": {"bandPaddingInner": 0.3},
+            "legend": {
+                "orient": "top",
+                "title": None,
+                "labelFontSize": 12,
+                "labelColor": dark,
+                "symbolType": "square",
+            },
+            "line": {"strokeWidth": 2},
+            "point": {"size": 20, "filled": True},
+            "rule": {"strokeDash": [6, 4], "strokeWidth": 1.5},
+            "text": {"fontSize": 10, "color": grey},
+        },
+    }
 
 
-def _frame(axis: Axis, x_labels: Sequence[str], y_label: str, y_format: str = "{:,.0f}") -> str:
-    parts = []
-    for i in range(5):
-        value = axis.low + (axis.high - axis.low) * i / 4
-        y = axis.y(value)
-        parts.append(
-            f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-            f'stroke="#e5e7eb"/><text x="{MARGIN_LEFT - 6}" y="{y + 4:.1f}" '
-            f'text-anchor="end" class="tick">{esc(y_format.format(value))}</text>'
+def money_format(currency: str) -> dict[str, Any]:
+    """Vega's number locale for `currency`: its symbol before the amount ("$" in a "$,.2f"
+    format), or its ISO code after it for a currency without a listed symbol."""
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return {
+        "decimal": ".",
+        "thousands": ",",
+        "grouping": [3],
+        "currency": [symbol, ""] if symbol else ["", f" {currency}"],
+    }
+
+
+def vega_lite(chart: VegaLite, currency: str) -> dict[str, Any]:
+    """The Vega-Lite spec of `chart` in the dashboard's theme and currency."""
+    with alt.theme.enable(THEME):
+        spec = chart.configure(locale={"number": money_format(currency)}).to_dict()
+    spec.pop("$schema", None)  # a URL only; the inlined Vega-Lite compiles it as it is
+    return spec
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart to place in the page: its Vega-Lite chart and the data rows it draws."""
+
+    chart: VegaLite
+    points: int
+
+
+def _data(rows: Sequence[dict[str, Any]]) -> alt.Data:
+    return alt.Data(values=list(rows))
+
+
+def _x(temporal: bool, order: Sequence[str]) -> tuple[alt.X, alt.Tooltip]:
+    """Months (ISO dates, shown 'Oct 2026') on a time axis, or labels in their order; the
+    field is `x` either way."""
+    if temporal:
+        month = {"timeUnit": "utcyearmonth", "title": "month"}
+        return (
+            alt.X("x:T", axis=alt.Axis(format="%b %Y", title=None), **month),
+            alt.Tooltip("x:T", format="%b %Y", **month),
         )
-    xs = _x_positions(len(x_labels))
-    step = max(1, len(x_labels) // 8)
-    for i, (x, label) in enumerate(zip(xs, x_labels, strict=True)):
-        if i % step == 0 or i == len(x_labels) - 1:
-            parts.append(
-                f'<text x="{x:.1f}" y="{HEIGHT - MARGIN_BOTTOM + 16}" text-anchor="middle" '
-                f'class="tick">{esc(label)}</text>'
-            )
-    parts.append(
-        f'<text x="14" y="{HEIGHT / 2:.0f}" transform="rotate(-90 14 {HEIGHT / 2:.0f})" '
-        f'text-anchor="middle" class="axis">{esc(y_label)}</text>'
+    return alt.X("x:N", sort=list(order), title=""), alt.Tooltip("x:N", title="")
+
+
+def _colour(series: Series) -> alt.Color:
+    legend = alt.Legend() if len(series) > 1 else None
+    return alt.Color("series:N", sort=list(series), legend=legend)
+
+
+def _references(
+    references: Sequence[tuple[float, str, str]], value_format: str, align: str = "left"
+) -> list[alt.Chart]:
+    """Dashed horizontal rules at (value, label, colour), labelled on the plot."""
+    if not references:
+        return []
+    rows = _data([{"value": v, "label": label, "colour": c} for v, label, c in references])
+    rules = (
+        alt.Chart(rows)
+        .mark_rule()
+        .encode(
+            y="value:Q",
+            stroke=alt.Stroke("colour:N", scale=None),
+            tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("value:Q", format=value_format)],
+        )
     )
-    return "".join(parts)
-
-
-def _svg(body: str, points: int, label: str) -> str:
-    return (
-        f'<svg class="chart" data-points="{points}" role="img" aria-label="{esc(label)}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%">{body}</svg>'
+    left = align == "left"
+    labels = (
+        alt.Chart(rows)
+        .mark_text(align=align, baseline="bottom", dy=-3, aria=False)
+        .encode(
+            x=alt.value(4 if left else WIDTH - 4),
+            y="value:Q",
+            text="label:N",
+            fill=alt.Fill("colour:N", scale=None),
+        )
     )
-
-
-def _legend(names: Sequence[str]) -> str:
-    items = "".join(
-        f'<span><i style="background:{COLOURS[i % len(COLOURS)]}"></i>{esc(n)}</span>'
-        for i, n in enumerate(names)
-    )
-    return f'<div class="legend">{items}</div>'
+    return [rules, labels]
 
 
 def line_chart(
-    x_labels: Sequence[str],
-    series: dict[str, Sequence[float | None]],
-    y_label: str,
-    bands: Sequence[tuple[float, float, str, str, str]] = (),
+    x: Sequence[str],
+    series: Series,
+    y_title: str,
+    *,
+    temporal: bool = True,
+    value_format: str = ",.2f",
+    bands: Sequence[Band] = (),
     references: Sequence[tuple[float, str, str]] = (),
-) -> str:
-    """bands: (low, high, label, range, colour) shaded behind the lines;
-    references: (value, label, colour) dashed horizontal lines."""
-    values = [v for s in series.values() for v in s if v is not None]
-    if not values:
-        return _svg("", 0, y_label)
-    low, high = min(values), max(values)
-    for value, _, _ in references:
-        low, high = min(low, value), max(high, value)
+) -> Chart:
+    """Lines with points, one per series; bands: (low, high, label, range, colour) shaded
+    behind them, references: (value, label, colour) dashed rules."""
+    rows = [
+        {"x": at, "series": name, "value": float(value)}
+        for name, values in series.items()
+        for at, value in zip(x, values, strict=True)
+        if value is not None
+    ]
+    x_axis, x_tip = _x(temporal, x)
+    known = [r["value"] for r in rows] + [value for value, _, _ in references]
+    low, high = (min(known), max(known)) if known else (0.0, 1.0)
     pad = (high - low) * 0.1 or 1.0
-    axis = Axis(low - pad, high + pad)
-    body = []
-    for band_low, band_high, name, span, colour in bands:
-        top, bottom = min(band_high, axis.high), max(band_low, axis.low)
-        if top > bottom:
-            body.append(
-                f'<rect x="{MARGIN_LEFT}" width="{WIDTH - MARGIN_LEFT - MARGIN_RIGHT}" '
-                f'y="{axis.y(top):.1f}" height="{axis.y(bottom) - axis.y(top):.1f}" '
-                f'fill="{colour}"><title>{esc(name)}: {esc(span)}</title></rect>'
-                f'<text x="{WIDTH - MARGIN_RIGHT - 4}" y="{axis.y(top) + 12:.1f}" '
-                f'text-anchor="end" class="band">{esc(name)}</text>'
-            )
-    body.append(_frame(axis, x_labels, y_label))
-    for value, label, colour in references:
-        y = axis.y(value)
-        body.append(
-            f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-            f'stroke="{colour}" stroke-dasharray="6 4"/><text x="{MARGIN_LEFT + 4}" '
-            f'y="{y - 4:.1f}" class="band">{esc(label)}</text>'
+    # Padded either side, but not below zero for values that never are (ratios, rates).
+    low, high = (low - pad if low < 0 else max(0.0, low - pad)), high + pad
+    y = alt.Y("value:Q", title=y_title, scale=alt.Scale(domain=[low, high], nice=True, zero=False))
+    layers: list[alt.Chart] = []
+    shown = [b for b in bands if b[1] > low and b[0] < high]
+    if shown:
+        reach = (high - low) * 10  # past the axis either side; the marks are clipped
+        band_rows = _data(
+            [
+                {"low": max(b_low, low - reach), "high": min(b_high, high + reach),
+                 "top": min(b_high, high), "band": f"{name}: {span}", "name": name,
+                 "colour": colour}
+                for b_low, b_high, name, span, colour in shown
+            ]
+        )  # fmt: skip
+        layers += [
+            alt.Chart(band_rows)
+            .mark_rect(clip=True)
+            .encode(
+                y=alt.Y("low:Q", scale=alt.Scale(domain=[low, high], nice=True, zero=False)),
+                y2="high:Q",
+                fill=alt.Fill("colour:N", scale=None),
+                tooltip=[alt.Tooltip("band:N", title="NRR tier")],
+            ),
+            alt.Chart(band_rows)
+            .mark_text(align="right", baseline="top", dy=3, aria=False)
+            .encode(x=alt.value(WIDTH - 4), y="top:Q", text="name:N"),
+        ]
+    layers += _references(references, value_format)
+    layers.append(
+        alt.Chart(_data(rows))
+        .mark_line(point=True)
+        .encode(
+            x=x_axis,
+            y=y,
+            color=_colour(series),
+            tooltip=[
+                x_tip,
+                alt.Tooltip("series:N", title=""),
+                alt.Tooltip("value:Q", title=y_title, format=value_format),
+            ],
         )
-    xs = _x_positions(len(x_labels))
-    points = 0
-    for i, (name, data) in enumerate(series.items()):
-        coords = [(x, axis.y(v)) for x, v in zip(xs, data, strict=True) if v is not None]
-        points += len(coords)
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-        colour = COLOURS[i % len(COLOURS)]
-        body.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{path}">'
-            f"<title>{esc(name)}</title></polyline>"
-        )
-        body.extend(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>' for x, y in coords
-        )
-    return _svg("".join(body), points, y_label) + _legend(list(series))
+    )
+    return Chart(alt.layer(*layers).properties(description=y_title), len(rows))
 
 
 def bar_chart(
-    labels: Sequence[str],
-    series: dict[str, Sequence[float]],
-    y_label: str,
+    x: Sequence[str],
+    series: Series,
+    y_title: str,
+    *,
+    temporal: bool = False,
     stacked: bool = False,
-    y_format: str = "{:,.0f}",
+    value_format: str = ",.2f",
+    axis_format: str | None = None,
     reference: tuple[float, str] | None = None,
-) -> str:
-    count = len(labels)
-    if count == 0:
-        return _svg("", 0, y_label)
-    totals = [sum(s[i] for s in series.values()) for i in range(count)]
-    tallest = max(totals if stacked else [v for s in series.values() for v in s] or [0])
-    if reference is not None:
-        tallest = max(tallest, reference[0])
-    axis = Axis(0, (tallest or 1) * 1.1)
-    body = [_frame(axis, labels, y_label, y_format)]
-    inner = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    slot = inner / count
-    width = slot * 0.7 / (1 if stacked else len(series))
-    points = 0
-    for i in range(count):
-        base = 0.0
-        for j, (name, data) in enumerate(series.items()):
-            value = float(data[i] or 0)
-            x = MARGIN_LEFT + slot * i + slot * 0.15 + (0 if stacked else j * width)
-            bottom = base if stacked else 0.0
-            top = bottom + value
-            body.append(
-                f'<rect x="{x:.1f}" y="{axis.y(top):.1f}" width="{width:.1f}" '
-                f'height="{max(0.0, axis.y(bottom) - axis.y(top)):.1f}" '
-                f'fill="{COLOURS[j % len(COLOURS)]}"><title>{esc(labels[i])} {esc(name)}: '
-                f"{esc(y_format.format(value))}</title></rect>"
-            )
-            points += 1
-            if stacked:
-                base = top
-    if reference is not None:
-        y = axis.y(reference[0])
-        body.append(
-            f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-            f'stroke="#dc2626" stroke-dasharray="6 4"/><text x="{WIDTH - MARGIN_RIGHT - 4}" '
-            f'y="{y - 4:.1f}" text-anchor="end" class="band">{esc(reference[1])}</text>'
+) -> Chart:
+    """Bars per x, one per series side by side, or stacked; reference: (value, label), a
+    dashed rule."""
+    rows = [
+        {"x": at, "series": name, "value": float(value or 0)}
+        for name, values in series.items()
+        for at, value in zip(x, values, strict=True)
+    ]
+    x_axis, x_tip = _x(temporal, x)
+    axis = alt.Axis(format=axis_format) if axis_format else alt.Axis()
+    bars = (
+        alt.Chart(_data(rows))
+        .mark_bar()
+        .encode(
+            x=x_axis,
+            y=alt.Y("value:Q", title=y_title, axis=axis, stack="zero" if stacked else None),
+            color=_colour(series),
+            tooltip=[
+                x_tip,
+                alt.Tooltip("series:N", title=""),
+                alt.Tooltip("value:Q", title=y_title, format=value_format),
+            ],
         )
-    legend = _legend(list(series)) if len(series) > 1 else ""
-    return _svg("".join(body), points, y_label) + legend
+    )
+    if len(series) > 1 and not stacked:
+        bars = bars.encode(xOffset=alt.XOffset("series:N", sort=list(series)))
+    references = [(reference[0], reference[1], DOWN)] if reference else []
+    layers = [bars, *_references(references, value_format, align="right")]
+    return Chart(alt.layer(*layers).properties(description=y_title), len(rows))
 
 
-def waterfall(steps: Sequence[tuple[str, float, str]], y_label: str, currency: str) -> str:
-    """steps: (label, amount, kind) with kind 'total', 'up' or 'down'."""
-    running, bars = 0.0, []
+def waterfall(steps: Sequence[tuple[str, float, str]], y_title: str, currency: str) -> Chart:
+    """steps: (label, amount, kind) with kind 'total', 'up' or 'down': bars from the running
+    total, totals blue, increases green, decreases red, each labelled with its amount."""
+    kinds = {"total": ("total", TOTAL), "up": ("increase", UP), "down": ("decrease", DOWN)}
+    running, rows = 0.0, []
     for label, amount, kind in steps:
         if kind == "total":
-            bars.append((label, 0.0, amount, "#2563eb"))
-            running = amount
+            low, high = 0.0, amount
         elif kind == "up":
-            bars.append((label, running, running + amount, "#16a34a"))
-            running += amount
+            low, high = running, running + amount
         else:
-            bars.append((label, running - amount, running, "#dc2626"))
-            running -= amount
-    top = max(max(b[2] for b in bars), 1.0)
-    axis = Axis(0, top * 1.1)
-    body = [_frame(axis, [b[0] for b in bars], y_label, money_axis_format(currency))]
-    slot = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / len(bars)
-    for i, (label, low, high, colour) in enumerate(bars):
-        x = MARGIN_LEFT + slot * i + slot * 0.15
-        body.append(
-            f'<rect x="{x:.1f}" y="{axis.y(high):.1f}" width="{slot * 0.7:.1f}" '
-            f'height="{max(1.0, axis.y(low) - axis.y(high)):.1f}" fill="{colour}">'
-            f"<title>{esc(label)}: {esc(money(high - low, currency))}</title></rect>"
-            f'<text x="{x + slot * 0.35:.1f}" y="{axis.y(high) - 4:.1f}" text-anchor="middle" '
-            f'class="tick">{esc(money(high - low, currency))}</text>'
+            low, high = running - amount, running
+        running = low if kind == "down" else high
+        rows.append(
+            {"step": label, "low": low, "high": high, "amount": amount, "arr": running,
+             "kind": kinds[kind][0], "label": money(amount, currency)}
+        )  # fmt: skip
+    base = alt.Chart(_data(rows)).encode(x=alt.X("step:N", sort=[s[0] for s in steps], title=None))
+    colours = alt.Scale(domain=[k for k, _ in kinds.values()], range=[c for _, c in kinds.values()])
+    bars = base.mark_bar().encode(
+        y=alt.Y("low:Q", title=y_title, axis=alt.Axis(format=MONEY_AXIS)),
+        y2="high:Q",
+        color=alt.Color("kind:N", scale=colours, legend=alt.Legend()),
+        tooltip=[
+            alt.Tooltip("step:N", title=""),
+            alt.Tooltip("amount:Q", title="amount", format=MONEY_EXACT),
+            alt.Tooltip("arr:Q", title="ARR after", format=MONEY_EXACT),
+        ],
+    )
+    labels = base.mark_text(baseline="bottom", dy=-3, aria=False).encode(y="high:Q", text="label:N")
+    return Chart(alt.layer(bars, labels).properties(description=y_title), len(rows))
+
+
+@functools.cache
+def vega_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed as one script (vl-convert's bundle), inlined once."""
+    bundle = vl_convert.javascript_bundle()
+    if "</script" in bundle.lower() or "<!--" in bundle:
+        raise ValueError("the Vega bundle cannot be inlined in a <script> element")
+    return bundle
+
+
+def script_json(value: object) -> str:
+    """JSON for a <script type="application/json">: <, > and & escaped (\\u003c ...), so no
+    text from the data can end the element or open another."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class ChartPage:
+    """The charts of one page: `place` returns a chart's placeholder, `scripts` the Vega
+    bundle, every chart's spec and the few lines that draw them into the placeholders."""
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+        self.specs: list[dict[str, Any]] = []
+
+    def place(self, chart: Chart) -> str:
+        n = len(self.specs)
+        self.specs.append(vega_lite(chart.chart, self.currency))
+        return f'<div class="chart" id="chart-{n}" data-points="{chart.points}"></div>'
+
+    def scripts(self) -> str:
+        specs = "".join(
+            f'<script type="application/json" id="chart-spec-{n}">{script_json(spec)}</script>'
+            for n, spec in enumerate(self.specs)
         )
-    return _svg("".join(body), len(bars), y_label)
+        return f"<script>{vega_bundle()}</script>{specs}<script>{DRAW}</script>"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], empty: str) -> str:
@@ -378,6 +498,33 @@ class Marts:
             )
         return ReportSettings(**rows[0])
 
+    def expansion_types(self) -> list[str]:
+        """The expansion types of the build, in its order: marts.mart_expansion has an
+        `<type>_mrr` and an `<type>_events` column for each (the dbt macro
+        expansion_types)."""
+        columns = [
+            r["column_name"]
+            for r in self.rows(
+                "select column_name from information_schema.columns where table_schema = "
+                "'marts' and table_name = 'mart_expansion' order by ordinal_position"
+            )
+        ]
+        return [
+            c.removesuffix("_mrr")
+            for c in columns
+            if c.endswith("_mrr") and c.removesuffix("_mrr") + "_events" in columns
+        ]
+
+    def open_stages(self) -> list[str]:
+        """The open pipeline stages in funnel order, from the opportunity_stages seed as
+        built (mart_pipeline_coverage has an `<stage>_arr` column for each)."""
+        return [
+            r["stage"]
+            for r in self.rows(
+                "select stage from staging.opportunity_stages where is_open order by stage_order"
+            )
+        ]
+
     def close(self) -> None:
         self.con.close()
 
@@ -423,7 +570,7 @@ def _cards(cards: Sequence[tuple[str, str, str]]) -> str:
     return f'<section class="cards">{html_cards}</section>'
 
 
-def _retention(marts: Marts, cfg: ReportSettings) -> str:
+def _retention(marts: Marts, cfg: ReportSettings, charts: ChartPage) -> str:
     out = []
     for window, name in ((12, "trailing twelve months"), (1, "monthly")):
         rows = marts.rows(
@@ -439,17 +586,19 @@ def _retention(marts: Marts, cfg: ReportSettings) -> str:
             f"NRR ({name}) is {pct(last.get('nrr_pct'))}, from {pct(first.get('nrr_pct'))} in "
             f"{labels[0] if labels else 'n/a'}; GRR {pct(last.get('grr_pct'))}"
         )
-        chart = line_chart(
-            labels,
-            {"NRR %": [r["nrr_pct"] for r in rows], "GRR %": [r["grr_pct"] for r in rows]},
-            "% of starting ARR",
-            bands=cfg.tier_bands(),
+        chart = charts.place(
+            line_chart(
+                [r["month"].isoformat() for r in rows],
+                {"NRR %": [r["nrr_pct"] for r in rows], "GRR %": [r["grr_pct"] for r in rows]},
+                "% of starting ARR",
+                bands=cfg.tier_bands(),
+            )
         )
         out.append(f"<figure><h3>{esc(finding)}</h3>{chart}</figure>")
     return "".join(out)
 
 
-def _bridge(marts: Marts, cfg: ReportSettings, last: date) -> str:
+def _bridge(marts: Marts, cfg: ReportSettings, last: date, charts: ChartPage) -> str:
     rows = marts.rows(
         "select month, sum(starting_mrr) * 12 as starting, sum(new_mrr) * 12 as new, "
         "sum(reactivation_mrr) * 12 as reactivation, sum(expansion_mrr) * 12 as expansion, "
@@ -476,7 +625,9 @@ def _bridge(marts: Marts, cfg: ReportSettings, last: date) -> str:
         f"{cfg.money(total['expansion'])} against contraction "
         f"{cfg.money(total['contraction'])} and churn {cfg.money(total['churned'])}"
     )
-    chart = waterfall(steps, f"ARR ({cfg.reporting_currency})", cfg.reporting_currency)
+    chart = charts.place(
+        waterfall(steps, f"ARR ({cfg.reporting_currency})", cfg.reporting_currency)
+    )
     return f"<figure><h3>{esc(finding)}</h3>{chart}</figure>"
 
 
@@ -531,22 +682,27 @@ def _cohorts(marts: Marts) -> str:
     )
 
 
-def _expansion(marts: Marts, cfg: ReportSettings, last: date) -> str:
+def _expansion(marts: Marts, cfg: ReportSettings, last: date, charts: ChartPage) -> str:
+    types = marts.expansion_types()
     rows = marts.rows(
         "select month, "
-        + ", ".join(f"12 * {t}_mrr as {t}" for t in EXPANSION_TYPES)
+        + ", ".join(f"12 * {t}_mrr as {t}" for t in types)
         + " from marts.mart_expansion where dimension = 'all' and month > ? - interval 24 month "
         "order by month",
         [last],
     )
-    labels = [_month_label(r["month"]) for r in rows]
-    totals = {t: sum(float(r[t]) for r in rows) for t in EXPANSION_TYPES}
+    totals = {t: sum(float(r[t]) for r in rows) for t in types}
     leader = max(totals, key=lambda t: totals[t]) if rows else "n/a"
-    by_type = bar_chart(
-        labels,
-        {t.replace("_", "-"): [float(r[t]) for r in rows] for t in EXPANSION_TYPES},
-        f"expansion ARR ({cfg.reporting_currency})",
-        stacked=True,
+    by_type = charts.place(
+        bar_chart(
+            [r["month"].isoformat() for r in rows],
+            {t.replace("_", "-"): [float(r[t]) for r in rows] for t in types},
+            f"expansion ARR ({cfg.reporting_currency})",
+            temporal=True,
+            stacked=True,
+            value_format=MONEY_EXACT,
+            axis_format=MONEY_AXIS,
+        )
     )
     segments = marts.rows(
         "select dimension_value as segment, sum(expansion_mrr) * 100.0 / "
@@ -556,11 +712,12 @@ def _expansion(marts: Marts, cfg: ReportSettings, last: date) -> str:
         "and month > ? - interval 12 month group by 1 order by 1",
         [last],
     )
-    rate_chart = bar_chart(
-        [str(s["segment"]) for s in segments],
-        {"monthly expansion rate %": [float(s["rate"] or 0) for s in segments]},
-        "% of starting MRR per month",
-        y_format="{:.2f}",
+    rate_chart = charts.place(
+        bar_chart(
+            [str(s["segment"]) for s in segments],
+            {"monthly expansion rate %": [float(s["rate"] or 0) for s in segments]},
+            "% of starting MRR per month",
+        )
     )
     averages = table(
         ["segment", "expansion rate / month", "average upsell (ARR)",
@@ -579,7 +736,7 @@ def _expansion(marts: Marts, cfg: ReportSettings, last: date) -> str:
     )
 
 
-def _pipeline(marts: Marts, cfg: ReportSettings) -> str:
+def _pipeline(marts: Marts, cfg: ReportSettings, charts: ChartPage) -> str:
     current = marts.rows(
         "select * from marts.mart_pipeline_coverage where snapshot_kind = 'current' "
         "and segment = 'all' order by fiscal_quarter limit 1"
@@ -587,13 +744,17 @@ def _pipeline(marts: Marts, cfg: ReportSettings) -> str:
     parts = []
     if current:
         row = current[0]
-        stages = ["identified", "engaged", "qualified", "proposal", "negotiation"]
+        stages = marts.open_stages()
         target = float(row["target_arr"] or 0)
-        chart = bar_chart(
-            stages,
-            {"open pipeline ARR": [float(row[f"{s}_arr"]) for s in stages]},
-            f"open pipeline ARR ({cfg.reporting_currency})",
-            reference=(target, f"quarter target {cfg.money(target)}") if target else None,
+        chart = charts.place(
+            bar_chart(
+                stages,
+                {"open pipeline ARR": [float(row[f"{s}_arr"]) for s in stages]},
+                f"open pipeline ARR ({cfg.reporting_currency})",
+                value_format=MONEY_EXACT,
+                axis_format=MONEY_AXIS,
+                reference=(target, f"quarter target {cfg.money(target)}") if target else None,
+            )
         )
         ratio = row["coverage_ratio"]
         versus = (
@@ -617,14 +778,17 @@ def _pipeline(marts: Marts, cfg: ReportSettings) -> str:
         for status in ("alert", "watch", "healthy")
     }
     alert, healthy = number(cfg.coverage_alert_ratio), number(cfg.coverage_healthy_ratio)
-    chart = line_chart(
-        [h["fiscal_quarter"] for h in history],
-        {"coverage at quarter start (x target)": [h["coverage_ratio"] for h in history]},
-        "pipeline / target (x)",
-        references=[
-            (cfg.coverage_alert_ratio, f"alert line {alert}x", "#dc2626"),
-            (cfg.coverage_healthy_ratio, f"healthy line {healthy}x", "#16a34a"),
-        ],
+    chart = charts.place(
+        line_chart(
+            [h["fiscal_quarter"] for h in history],
+            {"coverage at quarter start (x target)": [h["coverage_ratio"] for h in history]},
+            "pipeline / target (x)",
+            temporal=False,
+            references=[
+                (cfg.coverage_alert_ratio, f"alert line {alert}x", DOWN),
+                (cfg.coverage_healthy_ratio, f"healthy line {healthy}x", UP),
+            ],
+        )
     )
     finding = (
         f"Coverage at the start of {counts['alert']} of {len(history)} quarters was below "
@@ -963,11 +1127,21 @@ h1{font-size:22px;margin:0}h2{margin-top:32px;border-bottom:1px solid #e5e7eb}
 h3{font-size:15px;margin:8px 0}.asof{color:#6b7280}
 .cards{display:flex;gap:12px;margin-top:16px}.card{flex:1;border:1px solid #e5e7eb;
 border-radius:8px;padding:12px}.big{font-size:22px;font-weight:600}.label,.sub{color:#6b7280}
-figure{margin:16px 0}.tick{font-size:11px;fill:#6b7280}.axis{font-size:12px;fill:#374151}
-.band{font-size:10px;fill:#6b7280}.legend span{margin-right:12px}.legend i{display:inline-block;
-width:10px;height:10px;margin-right:4px}table{border-collapse:collapse;font-size:12px}
+figure{margin:16px 0}.chart{min-height:120px}table{border-collapse:collapse;font-size:12px}
 td,th{border:1px solid #e5e7eb;padding:3px 6px;text-align:right}.scroll{overflow-x:auto}
 .hidden{display:none}.empty{color:#6b7280;font-style:italic}
+"""
+
+# Draws each chart's spec (chart-spec-N) into its placeholder (chart-N) with the inlined
+# vega-embed; a chart that fails is a console error.
+DRAW = """
+(function () {
+  document.querySelectorAll('div.chart').forEach(function (div) {
+    var spec = JSON.parse(document.getElementById('chart-spec-' + div.id.slice(6)).textContent);
+    vegaEmbed(div, spec, {mode: 'vega-lite', renderer: 'svg', actions: false})
+      .catch(function (error) { console.error('chart ' + div.id + ': ' + error); });
+  });
+})();
 """
 
 SCRIPT = """
@@ -989,12 +1163,13 @@ def render(database: Path) -> str:
         if last is None:
             raise ValueError(f"{database}: the marts are empty; run a build first")
         cards, _ = _headline(marts, cfg, last)
+        charts = ChartPage(cfg.reporting_currency)
         sections = [
-            ("Retention", _retention(marts, cfg)),
-            ("ARR bridge, last twelve months", _bridge(marts, cfg, last)),
+            ("Retention", _retention(marts, cfg, charts)),
+            ("ARR bridge, last twelve months", _bridge(marts, cfg, last, charts)),
             ("Cohorts", _cohorts(marts)),
-            ("Expansion", _expansion(marts, cfg, last)),
-            ("Expansion pipeline", _pipeline(marts, cfg)),
+            ("Expansion", _expansion(marts, cfg, last, charts)),
+            ("Expansion pipeline", _pipeline(marts, cfg, charts)),
             ("Customers", _customers(marts, cfg)),
             ("Board pack", _board_pack(marts, cfg, last)),
             ("Month close", _month_close(marts, cfg)),
@@ -1009,7 +1184,7 @@ def render(database: Path) -> str:
         f'<h1>Expansion metrics</h1><div class="asof">Data as of {esc(cfg.as_of_date)} '
         f"(last complete month: {esc(_month_label(last))}). Amounts are "
         f"{esc(cfg.reporting_currency)} ARR at constant currency.</div>"
-        f"{cards}{body}<script>{SCRIPT}</script></body></html>"
+        f"{cards}{body}{charts.scripts()}<script>{SCRIPT}</script></body></html>"
     )
 
 
