@@ -12,9 +12,10 @@ text and runs nothing.
 Nothing the build decides is repeated here: the reporting currency and every threshold
 line come from `marts.mart_reporting_settings` (the vars of the build that wrote the
 marts), statuses and tiers from the marts' own columns (`coverage_status`, `nrr_tier`,
-`health_status`), the expansion types from the columns of `marts.mart_expansion` and the
-open pipeline stages from the `opportunity_stages` seed as built. Only presentation lives
-here: colours, wording and the symbol of a few common currencies.
+`health_status`), the expansion types from the columns of `marts.mart_expansion` and
+the open pipeline stages from `marts.mart_pipeline_conversion` (as the
+`opportunity_stages` seed built them). Only presentation lives here: colours, wording
+and the symbol of a few common currencies.
 """
 
 from __future__ import annotations
@@ -516,14 +517,21 @@ class Marts:
         ]
 
     def open_stages(self) -> list[str]:
-        """The open pipeline stages in funnel order, from the opportunity_stages seed as
-        built (mart_pipeline_coverage has an `<stage>_arr` column for each)."""
-        return [
-            r["stage"]
+        """The open pipeline stages in funnel order, as the build knows them (the
+        opportunity_stages seed): the stages of marts.mart_pipeline_conversion, by
+        stage_order, that have an `<stage>_arr` column in marts.mart_pipeline_coverage."""
+        columns = {
+            r["column_name"]
             for r in self.rows(
-                "select stage from staging.opportunity_stages where is_open order by stage_order"
+                "select column_name from information_schema.columns where table_schema = "
+                "'marts' and table_name = 'mart_pipeline_coverage'"
             )
-        ]
+        }
+        stages = self.rows(
+            "select stage, min(stage_order) as stage_order from marts.mart_pipeline_conversion "
+            "group by stage order by stage_order"
+        )
+        return [r["stage"] for r in stages if f"{r['stage']}_arr" in columns]
 
     def close(self) -> None:
         self.con.close()
