@@ -29,10 +29,19 @@ published file by hand:
   renamed file, which DuckDB would refuse or, worse, replay into it.
 - The candidate is CHECKPOINTed and closed before the rename, so the rename carries the
   whole warehouse and no `.wal`.
+
+The load and the build run as children (`expansion-metrics load` / `build`), not in this
+process: a child can be killed with the refresh and holds nothing of the refresh's memory,
+and DuckDB's file handles of a failed build close with its process. dbt itself still runs
+one way only, through dbtRunner in expansion_metrics.dbt (inside the child); the refresh
+reads what it did from the run folder's JSON (run_results.json, sources.json) and, when
+it fails, its first failed node and that node's first failing row from the child's
+output (the whole output is the run folder's build.log).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -155,6 +164,16 @@ def _clean(text: str) -> list[str]:
     return [line for line in lines if line]
 
 
+def _first_failing_row(stderr: str) -> str:
+    """The first failing row printed under the first failed data test (expansion_metrics.dbt
+    prints them indented, `column=value, ...`), or ''."""
+    lines = [_CLOCK.sub("", _ANSI.sub("", line)) for line in stderr.splitlines()]
+    starts = [i for i, line in enumerate(lines) if line.startswith("FAILED ")]
+    if starts and starts[0] + 1 < len(lines) and lines[starts[0] + 1].startswith("  "):
+        return lines[starts[0] + 1].strip()
+    return ""
+
+
 def cause(stdout: str, stderr: str) -> str:
     """The line of a failed child's output that names the problem, not dbt's generic one."""
     err, out = _clean(stderr), _clean(stdout)
@@ -174,7 +193,8 @@ def cause(stdout: str, stderr: str) -> str:
         if _GENERIC_NODE.match(message) and after < len(err) and after not in failed:
             # dbt's "Runtime Error in test x (path)" says where; the next line says why
             first = f"{head}: {err[after]}"
-        return first + more
+        row = _first_failing_row(stderr)
+        return first + (f"; first failing row: {row}" if row else "") + more
     lines = err + out
     specific = [ln for ln in lines if _ERROR_LINE.search(ln) and not _GENERIC.match(ln)]
     if specific:
@@ -213,9 +233,11 @@ def _step(
     cwd: Path,
     lock_fd: int,
     named_failures: dict[int, str] | None = None,
+    log: Path | None = None,
 ) -> str:
     """Run one child; a failure raises RefreshError naming the step (or, for an exit
-    status in named_failures, the part of the step that failed)."""
+    status in named_failures, the part of the step that failed). log: where its whole
+    output is written, whether it failed or not."""
     done = subprocess.run(
         command, env=env, cwd=cwd, capture_output=True, text=True, check=False,
         preexec_fn=_die_with(os.getpid()), pass_fds=(lock_fd,),
@@ -226,6 +248,9 @@ def _step(
         except ValueError:
             how = f"was killed by signal {-done.returncode}"
         raise RefreshError(f"{name} {how}")
+    if log is not None:  # the whole output, failing rows included, kept in the run folder
+        with contextlib.suppress(OSError):
+            log.write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         name = (named_failures or {}).get(done.returncode, name)
         reason = cause(done.stdout, done.stderr)
@@ -566,11 +591,10 @@ def _build_candidate(
     # What the closed months read today, to name those this refresh changes.
     closed_before = closed_month_values(paths.candidate)
     # The build runs dbt source freshness after it, on the same parse in the same process.
-    output = _step(
+    _step(
         "build", [*cli, "build", "--source-freshness", *build_options], env, project, lock_fd,
-        named_failures={FRESHNESS_FAILED: "source freshness"},
+        named_failures={FRESHNESS_FAILED: "source freshness"}, log=run_dir / "build.log",
     )  # fmt: skip
-    (run_dir / "build.log").write_text(output)
     reuse_parse(run_dir / "target" / PARSE_FILE, paths.runs / PARSE_FILE)
     summary = _summary(paths.candidate, run_dir)
     changed = changed_months(closed_before, closed_month_values(paths.candidate))

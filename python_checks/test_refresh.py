@@ -25,6 +25,7 @@ from conftest import WITHOUT_UNIT_TESTS, warehouse_fingerprint, write_table
 from test_pipeline_worked_examples import raw_files
 
 from expansion_metrics import cli
+from expansion_metrics import refresh as refresh_module
 
 AS_OF = "2026-02-15"
 
@@ -277,6 +278,29 @@ def test_a_failure_names_its_real_cause(published):
     assert "Memory must have a number" in reason, reason
     assert "Encountered an error" not in reason and "\x1b[" not in reason
     assert sha256(published) == before
+
+
+def test_a_failed_data_test_is_reported_with_its_first_failing_row():
+    """A failed data test's one-line reason carries its first failing row, as the build
+    printed it (expansion_metrics.dbt: `FAILED test <name>: <message>`, then each failing
+    row indented as `column=value, ...`), not only "failed"."""
+    stderr = (
+        "\x1b[0m03:41:42  Finished running 12 table models in 0 hours\n"
+        "FAILED test assert_mrr_bridge_identity: Got 2 results, configured to fail if != 0\n"
+        "  month=2025-01-01, customer_id=c7, starting_mrr=100.000000, ending_mrr=101.000000\n"
+        "  month=2025-02-01, customer_id=c7, starting_mrr=101.000000, ending_mrr=100.000000\n"
+        "FAILED test primary_key_mart_expansion_month__dimension__dimension_value: Got 1 result\n"
+        "  month=2025-01-01, dimension=segment, dimension_value=None\n"
+    )
+    assert refresh_module.cause("", stderr) == (
+        "FAILED test assert_mrr_bridge_identity: Got 2 results, configured to fail if != 0; "
+        "first failing row: month=2025-01-01, customer_id=c7, starting_mrr=100.000000, "
+        "ending_mrr=101.000000 (and 1 more)"
+    )
+    # A failure without rows (an error, not a failing test) says no row.
+    assert refresh_module.cause("", "FAILED model fct_x: Binder Error: no column y\n") == (
+        "FAILED model fct_x: Binder Error: no column y"
+    )
 
 
 def test_refuses_to_publish_over_a_file_another_process_writes(published):
