@@ -547,9 +547,8 @@ def _headline(marts: Marts, cfg: ReportSettings, last: date) -> tuple[str, dict[
     )
     top = summary[0] if summary else {}
     rates = marts.rows(
-        "select dimension_value as segment, sum(expansion_mrr) * 100.0 / "
-        "nullif(sum(starting_mrr), 0) as rate from marts.mart_expansion "
-        "where dimension = 'segment' and month > ? - interval 12 month group by 1 order by 1",
+        "select dimension_value as segment, ttm_expansion_rate_pct as rate "
+        "from marts.mart_expansion where dimension = 'segment' and month = ? order by 1",
         [last],
     )
     status = top.get("coverage_status")
@@ -713,11 +712,11 @@ def _expansion(marts: Marts, cfg: ReportSettings, last: date, charts: ChartPage)
         )
     )
     segments = marts.rows(
-        "select dimension_value as segment, sum(expansion_mrr) * 100.0 / "
-        "nullif(sum(starting_mrr), 0) as rate, 12 * sum(upsell_mrr) / nullif(sum(upsell_events), 0)"
-        " as avg_upsell, 12 * sum(expansion_mrr) / nullif(sum(expanding_customers), 0) as avg_exp "
-        "from marts.mart_expansion where dimension in ('all', 'segment') "
-        "and month > ? - interval 12 month group by 1 order by 1",
+        "select dimension_value as segment, ttm_expansion_rate_pct as rate, "
+        "ttm_avg_upsell_arr as avg_upsell, "
+        "ttm_avg_expansion_arr_per_expanding_customer as avg_exp "
+        "from marts.mart_expansion where dimension in ('all', 'segment') and month = ? "
+        "order by 1",
         [last],
     )
     rate_chart = charts.place(

@@ -1,7 +1,13 @@
 {#-
     Expansion per reporting month, for the total and per segment, industry and region:
-    the bridge's amounts summed, expansion rates, event counts and average amounts.
+    the bridge's amounts summed, expansion rates, event counts and average amounts, of
+    the month and of the trailing twelve months (months M-11 to M).
 -#}
+{%- set month_index = "extract(year from month) * 12 + extract(month from month)" %}
+{%- set trailing_twelve = (
+    "over (partition by dimension, dimension_value order by " ~ month_index
+    ~ " range between 11 preceding and current row)"
+) %}
 with
 
 mrr_movements as (
@@ -35,6 +41,20 @@ aggregated as (
     group by 1, 2, 3
 ),
 
+trailing_twelve_months as (
+    select
+        *,
+        cast(sum(expansion_mrr) {{ trailing_twelve }} as double)
+        / nullif(cast(sum(starting_mrr) {{ trailing_twelve }} as double), 0) * 100
+            as ttm_expansion_rate_pct,
+        12 * cast(sum(upsell_mrr) {{ trailing_twelve }} as double)
+        / nullif(sum(upsell_events) {{ trailing_twelve }}, 0) as ttm_avg_upsell_arr,
+        12 * cast(sum(expansion_mrr) {{ trailing_twelve }} as double)
+        / nullif(sum(expanding_customers) {{ trailing_twelve }}, 0)
+            as ttm_avg_expansion_arr_per_expanding_customer
+    from aggregated
+),
+
 final as (
     select
         *,
@@ -55,7 +75,7 @@ final as (
             as avg_{{ change_type }}_arr
         {{ ',' if not loop.last }}
     {%- endfor %}
-    from aggregated
+    from trailing_twelve_months
 )
 
 select * from final
