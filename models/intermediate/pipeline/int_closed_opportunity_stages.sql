@@ -99,7 +99,7 @@ final as (
         opportunity_stages.stage,
         opportunity_stages.stage_order,
         furthest_open_stage.furthest_stage_order > opportunity_stages.stage_order
-        or closed_opportunities.is_won as moved_to_next_stage,
+        or closed_opportunities.is_won as has_moved_to_next_stage,
         days_in_stage.days_in_stage
     from closed_opportunities
     inner join furthest_open_stage

@@ -28,7 +28,7 @@ final as (
         cast(sum(case when is_won then 1 else 0 end) as bigint) as won,
         cast(sum(case when is_won then 0 else 1 end) as bigint) as lost,
         avg(cast(case when is_won then 100 else 0 end as double)) as win_rate_pct,
-        avg(cast(case when moved_to_next_stage then 100 else 0 end as double))
+        avg(cast(case when has_moved_to_next_stage then 100 else 0 end as double))
             as next_stage_conversion_pct,
         {{ median('days_in_stage') }} as median_days_in_stage
     from segment_rows
