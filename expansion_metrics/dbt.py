@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -13,14 +14,42 @@ from expansion_metrics import settings
 # The exit status of `build --source-freshness` when the build passed and only the
 # freshness check failed (1: the build itself failed).
 FRESHNESS_FAILED = 3
+# What failed in the last run, written to dbt's target path beside run_results.json: a
+# list of {resource_type, name, message, failing_rows} (resource_type "project" when dbt
+# could not run at all), empty when nothing failed. The refresh reads it.
+FAILURES_FILE = "failures.json"
+
+
+def _write_failures(failures: list[dict[str, Any]]) -> None:
+    # dbt reads a relative target path from the project's folder
+    target = settings.PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+    with contextlib.suppress(OSError):
+        target.mkdir(parents=True, exist_ok=True)
+        (target / FAILURES_FILE).write_text(json.dumps(failures, indent=1) + "\n")
+
+
+def _cannot_run(exception: object) -> list[dict[str, Any]]:
+    print(f"dbt failed to run: {exception}", file=sys.stderr)
+    return [_failure("project", "", exception)]
+
+
+def _failure(
+    resource_type: str, name: str, message: object, failing_rows: list[str] | None = None
+) -> dict[str, Any]:
+    return {"resource_type": resource_type, "name": name, "message": str(message),
+            "failing_rows": failing_rows or []}  # fmt: skip
 
 
 # A failing data test is reported with its first failing rows (as `dbt show` gives them).
 FAILING_ROWS_SHOWN = 5
 
 
-def _report_failures(result: Any, failing_rows: Callable[[str], list[str]] | None = None) -> None:
-    """Print each failed node; under a failed data test, its first failing rows."""
+def _report_failures(
+    result: Any, failing_rows: Callable[[str], list[str]] | None = None
+) -> list[dict[str, Any]]:
+    """Print each failed node; under a failed data test, its first failing rows. Returns
+    them as records for FAILURES_FILE."""
+    failures = []
     for node_result in result.result or []:
         status = getattr(node_result, "status", None)
         if status in ("error", "fail", "runtime error"):
@@ -28,9 +57,13 @@ def _report_failures(result: Any, failing_rows: Callable[[str], list[str]] | Non
             print(f"FAILED {node.resource_type} {node.name}: {node_result.message}",
                   file=sys.stderr)  # fmt: skip
             sql = getattr(node, "compiled_code", None)
+            rows = []
             if status == "fail" and node.resource_type == "test" and sql and failing_rows:
-                for line in failing_rows(sql):
+                rows = failing_rows(sql)
+                for line in rows:
                     print(f"  {line}", file=sys.stderr)
+            failures.append(_failure(str(node.resource_type), node.name, node_result.message, rows))
+    return failures
 
 
 def _failing_rows(manifest: Any, common: list[str]) -> Callable[[str], list[str]]:
@@ -62,9 +95,7 @@ def run_dbt(
     test with its first failing rows). With source_freshness, after a successful `args`,
     `dbt source freshness` runs on the same parse in this process (a refresh's build: a
     second dbt process would import and load the parse again). Returns 0, 1 (dbt failed)
-    or FRESHNESS_FAILED."""
-    from dbt.cli.main import dbtRunner
-
+    or FRESHNESS_FAILED, and writes what failed to FAILURES_FILE."""
     # The profile reads the warehouse path from the environment. Unset, the default is
     # made absolute (the profile's own default is relative to the project); a path given
     # is left as given: dbt opens it from the working directory, as the loader does, and
@@ -77,28 +108,37 @@ def run_dbt(
         common += ["--vars", json.dumps(variables)]
     # Parsed once: the build, the failing rows of its failed tests and the freshness check
     # run on the same parse in this process.
+    status, failures = _run_dbt(args, common, source_freshness)
+    _write_failures(failures)
+    return status
+
+
+def _run_dbt(
+    args: list[str], common: list[str], source_freshness: bool
+) -> tuple[int, list[dict[str, Any]]]:
+    from dbt.cli.main import dbtRunner
+
+    # Parsed once: the build, the failing rows of its failed tests and the freshness check
+    # run on the same parse in this process.
     parsed = dbtRunner().invoke(["parse", *common])
     if parsed.exception is not None or not parsed.success:
-        print(f"dbt failed to run: {parsed.exception or 'the project did not parse'}",
-              file=sys.stderr)  # fmt: skip
-        return 1
+        return 1, _cannot_run(parsed.exception or "the project did not parse")
     manifest = parsed.result
     result = dbtRunner(manifest=manifest).invoke([*args, *common])
     if result.exception is not None:
-        print(f"dbt failed to run: {result.exception}", file=sys.stderr)
-        return 1
-    _report_failures(result, _failing_rows(manifest, common))
+        return 1, _cannot_run(result.exception)
+    failures = _report_failures(result, _failing_rows(manifest, common))
     if not result.success:
-        return 1
+        return 1, failures
     if source_freshness:
         fresh = dbtRunner(manifest=manifest).invoke(["source", "freshness", *common])
         if fresh.exception is not None:
             print(f"FAILED source freshness: {fresh.exception}", file=sys.stderr)
-            return FRESHNESS_FAILED
-        _report_failures(fresh)
+            return FRESHNESS_FAILED, [_failure("source freshness", "", fresh.exception)]
+        failures = _report_failures(fresh)
         if not fresh.success:
-            return FRESHNESS_FAILED
-    return 0
+            return FRESHNESS_FAILED, failures
+    return 0, []
 
 
 # dbt's own advice: unit tests read only their fixed rows, so they belong in development

@@ -35,8 +35,8 @@ process: a child can be killed with the refresh and holds nothing of the refresh
 and DuckDB's file handles of a failed build close with its process. dbt itself still runs
 one way only, through dbtRunner in expansion_metrics.dbt (inside the child); the refresh
 reads what it did from the run folder's JSON (run_results.json, sources.json) and, when
-it fails, its first failed node and that node's first failing row from the child's
-output (the whole output is the run folder's build.log).
+it fails, its first failed node and that node's first failing rows from failures.json
+(written by expansion_metrics.dbt; the whole output is the run folder's build.log).
 """
 
 from __future__ import annotations
@@ -59,12 +59,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha1
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from expansion_metrics import settings
 from expansion_metrics.close import changed_months, closed_month_values
-from expansion_metrics.dbt import FRESHNESS_FAILED
+from expansion_metrics.dbt import FAILURES_FILE, FRESHNESS_FAILED
 
 # Set by the refresh for its children: the database whose lock the refresh already holds
 # (a child `expansion-metrics build` of the candidate must not try to take it again).
@@ -164,18 +165,37 @@ def _clean(text: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def _first_failing_row(stderr: str) -> str:
-    """The first failing row printed under the first failed data test (expansion_metrics.dbt
-    prints them indented, `column=value, ...`), or ''."""
-    lines = [_CLOCK.sub("", _ANSI.sub("", line)) for line in stderr.splitlines()]
-    starts = [i for i, line in enumerate(lines) if line.startswith("FAILED ")]
-    if starts and starts[0] + 1 < len(lines) and lines[starts[0] + 1].startswith("  "):
-        return lines[starts[0] + 1].strip()
-    return ""
+def failure_reason(failures: list[dict[str, Any]]) -> str:
+    """What a failed build says in one line, from the records expansion_metrics.dbt wrote
+    (FAILURES_FILE): the first failed node, the line of its message that says why (not
+    dbt's "Runtime Error in test x (path)"), its first failing row, and how many more
+    nodes failed."""
+    first = failures[0]
+    lines = [line.strip() for line in str(first.get("message", "")).splitlines() if line.strip()]
+    specific = [ln for ln in lines if not (_GENERIC.match(ln) or _GENERIC_NODE.match(ln))]
+    why = (specific or lines or ["no message"])[0]
+    what = (
+        f"FAILED {first.get('resource_type')} {first.get('name')}".rstrip()
+        if first.get("resource_type") != "project"
+        else "dbt failed to run"
+    )
+    rows = first.get("failing_rows") or []
+    row = f"; first failing row: {rows[0]}" if rows else ""
+    more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+    return f"{what}: {why}{row}{more}"
+
+
+def _recorded_failures(path: Path | None) -> list[dict[str, Any]]:
+    try:
+        found = json.loads(path.read_text()) if path is not None else []
+    except (OSError, ValueError):
+        return []
+    return [f for f in found if isinstance(f, dict)] if isinstance(found, list) else []
 
 
 def cause(stdout: str, stderr: str) -> str:
-    """The line of a failed child's output that names the problem, not dbt's generic one."""
+    """The line of a failed child's output that names the problem, when it recorded
+    nothing (a refused load names it on its own line; otherwise the last specific error)."""
     err, out = _clean(stderr), _clean(stdout)
     for i, line in enumerate(err):  # the CLI's own message: `expansion-metrics load: ...`
         if line.startswith("expansion-metrics ") and ": " in line:
@@ -183,18 +203,6 @@ def cause(stdout: str, stderr: str) -> str:
             if message.endswith(":") and i + 1 < len(err):
                 message += " " + err[i + 1]  # the first problem of a refused load
             return message
-    failed = [
-        i for i, line in enumerate(err) if line.startswith(("FAILED ", "dbt failed to run: "))
-    ]
-    if failed:
-        first, more = err[failed[0]], f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        head, _, message = first.partition(": ")
-        after = failed[0] + 1
-        if _GENERIC_NODE.match(message) and after < len(err) and after not in failed:
-            # dbt's "Runtime Error in test x (path)" says where; the next line says why
-            first = f"{head}: {err[after]}"
-        row = _first_failing_row(stderr)
-        return first + (f"; first failing row: {row}" if row else "") + more
     lines = err + out
     specific = [ln for ln in lines if _ERROR_LINE.search(ln) and not _GENERIC.match(ln)]
     if specific:
@@ -234,10 +242,12 @@ def _step(
     lock_fd: int,
     named_failures: dict[int, str] | None = None,
     log: Path | None = None,
+    failures: Path | None = None,
 ) -> str:
     """Run one child; a failure raises RefreshError naming the step (or, for an exit
     status in named_failures, the part of the step that failed). log: where its whole
-    output is written, whether it failed or not."""
+    output is written, whether it failed or not; failures: the FAILURES_FILE a dbt step
+    writes (its reason when it failed; the child's output is the fallback)."""
     done = subprocess.run(
         command, env=env, cwd=cwd, capture_output=True, text=True, check=False,
         preexec_fn=_die_with(os.getpid()), pass_fds=(lock_fd,),
@@ -253,7 +263,8 @@ def _step(
             log.write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         name = (named_failures or {}).get(done.returncode, name)
-        reason = cause(done.stdout, done.stderr)
+        recorded = _recorded_failures(failures)
+        reason = failure_reason(recorded) if recorded else cause(done.stdout, done.stderr)
         raise RefreshError(f"{name} failed: {reason if len(reason) <= 300 else reason[:299] + '…'}")
     return done.stdout + done.stderr
 
@@ -594,6 +605,7 @@ def _build_candidate(
     _step(
         "build", [*cli, "build", "--source-freshness", *build_options], env, project, lock_fd,
         named_failures={FRESHNESS_FAILED: "source freshness"}, log=run_dir / "build.log",
+        failures=run_dir / "target" / FAILURES_FILE,
     )  # fmt: skip
     reuse_parse(run_dir / "target" / PARSE_FILE, paths.runs / PARSE_FILE)
     summary = _summary(paths.candidate, run_dir)

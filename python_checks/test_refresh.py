@@ -281,25 +281,39 @@ def test_a_failure_names_its_real_cause(published):
 
 
 def test_a_failed_data_test_is_reported_with_its_first_failing_row():
-    """A failed data test's one-line reason carries its first failing row, as the build
-    printed it (expansion_metrics.dbt: `FAILED test <name>: <message>`, then each failing
-    row indented as `column=value, ...`), not only "failed"."""
-    stderr = (
-        "\x1b[0m03:41:42  Finished running 12 table models in 0 hours\n"
-        "FAILED test assert_mrr_bridge_identity: Got 2 results, configured to fail if != 0\n"
-        "  month=2025-01-01, customer_id=c7, starting_mrr=100.000000, ending_mrr=101.000000\n"
-        "  month=2025-02-01, customer_id=c7, starting_mrr=101.000000, ending_mrr=100.000000\n"
-        "FAILED test primary_key_mart_expansion_month__dimension__dimension_value: Got 1 result\n"
-        "  month=2025-01-01, dimension=segment, dimension_value=None\n"
-    )
-    assert refresh_module.cause("", stderr) == (
+    """A failed build's one-line reason comes from the records the build wrote
+    (expansion_metrics.dbt, failures.json), not from its printed output: the first failed
+    node, the line of its message that says why, and its first failing row."""
+    rows = [
+        "month=2025-01-01, customer_id=c7, starting_mrr=100.000000, ending_mrr=101.000000",
+        "month=2025-02-01, customer_id=c7, starting_mrr=101.000000, ending_mrr=100.000000",
+    ]
+    failures = [
+        {"resource_type": "test", "name": "assert_mrr_bridge_identity",
+         "message": "Got 2 results, configured to fail if != 0", "failing_rows": rows},
+        {"resource_type": "test", "name": "primary_key_mart_expansion",
+         "message": "Got 1 result, configured to fail if != 0",
+         "failing_rows": ["month=2025-01-01, dimension=segment, dimension_value=None"]},
+    ]  # fmt: skip
+    assert refresh_module.failure_reason(failures) == (
         "FAILED test assert_mrr_bridge_identity: Got 2 results, configured to fail if != 0; "
         "first failing row: month=2025-01-01, customer_id=c7, starting_mrr=100.000000, "
         "ending_mrr=101.000000 (and 1 more)"
     )
-    # A failure without rows (an error, not a failing test) says no row.
-    assert refresh_module.cause("", "FAILED model fct_x: Binder Error: no column y\n") == (
-        "FAILED model fct_x: Binder Error: no column y"
+    # An error (no rows): dbt's "Runtime Error in test x (path)" line gives way to why.
+    error = {"resource_type": "test", "name": "assert_as_of_date_is_not_before_all_data",
+             "failing_rows": [],
+             "message": "Runtime Error in test assert_as_of_date_is_not_before_all_data "
+                        "(tests/assert_as_of_date_is_not_before_all_data.sql)\n"
+                        "  as_of_date 2020-01-31 is before all data"}  # fmt: skip
+    assert refresh_module.failure_reason([error]) == (
+        "FAILED test assert_as_of_date_is_not_before_all_data: "
+        "as_of_date 2020-01-31 is before all data"
+    )
+    project = {"resource_type": "project", "name": "", "failing_rows": [],
+               "message": "Parser Error: Memory must have a number (e.g. 1GB)"}  # fmt: skip
+    assert refresh_module.failure_reason([project]) == (
+        "dbt failed to run: Parser Error: Memory must have a number (e.g. 1GB)"
     )
 
 

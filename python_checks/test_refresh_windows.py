@@ -9,6 +9,7 @@ must equal a fresh full build of the same raw data.
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -166,3 +167,8 @@ def check_tests_cover_the_recomputed_months_and_the_identity_every_month(warehou
     row = (f"  month=2025-01-01, customer_id={customer}, starting_mrr={starting}, "
            f"ending_mrr={ending}")  # fmt: skip
     assert row in done.stderr.splitlines(), done.stderr
+    # ... and recorded for the refresh in the target folder's failures.json.
+    target = warehouse.with_name(warehouse.name + ".dbt_target")
+    recorded = json.loads((target / "failures.json").read_text())
+    [identity] = [f for f in recorded if f["name"] == "assert_mrr_bridge_identity"]
+    assert identity["resource_type"] == "test" and identity["failing_rows"] == [row.strip()]
