@@ -606,12 +606,12 @@ def _retention(marts: Marts, cfg: ReportSettings, charts: ChartPage) -> str:
 
 
 def _bridge(marts: Marts, cfg: ReportSettings, last: date, charts: ChartPage) -> str:
-    rows = marts.rows(
-        "select month, sum(starting_mrr) * 12 as starting, sum(new_mrr) * 12 as new, "
-        "sum(reactivation_mrr) * 12 as reactivation, sum(expansion_mrr) * 12 as expansion, "
-        "sum(contraction_mrr) * 12 as contraction, sum(churned_mrr) * 12 as churned, "
-        "sum(ending_mrr) * 12 as ending from marts.fct_mrr_movements "
-        "where month > ? - interval 12 month group by 1 order by 1",
+    rows = marts.rows(  # the bridge's monthly totals (ARR = 12 x MRR)
+        "select month, starting_mrr * 12 as starting, new_mrr * 12 as new, "
+        "reactivation_mrr * 12 as reactivation, expansion_mrr * 12 as expansion, "
+        "contraction_mrr * 12 as contraction, churned_mrr * 12 as churned, "
+        "ending_mrr * 12 as ending from marts.mart_expansion "
+        "where dimension = 'all' and month > ? - interval 12 month order by 1",
         [last],
     )
     if not rows:
