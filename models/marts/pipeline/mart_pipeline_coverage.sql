@@ -17,49 +17,8 @@ targets as (
     select * from {{ ref('stg_crm__expansion_targets') }}
 ),
 
-opportunity_snapshots as (
-    select * from {{ ref('int_opportunity_snapshots') }}
-    where snapshot_date = {{ as_of_date() }}
-),
-
-opportunities as (
-    select * from {{ ref('int_opportunities_converted') }}
-),
-
-customers as (
-    select * from {{ ref('stg_billing__customers') }}
-),
-
-segment_targets as (
-    select
-        fiscal_quarter,
-        dimension_value as segment,
-        sum(target_arr) as target_arr
-    from ({{ with_dimension_rows('targets', ['segment']) }}) as segment_rows
-    group by 1, 2
-),
-
-final_outcomes as (
-    {#- What was eventually won (as of as_of_date) with a close date in each quarter. -#}
-    select
-        {{ fiscal_quarter('opportunities.close_date') }} as fiscal_quarter,
-        coalesce(customers.segment, 'unknown') as segment,
-        opportunities.arr
-    from opportunity_snapshots
-    inner join opportunities
-        on opportunity_snapshots.opportunity_id = opportunities.opportunity_id
-    left join customers
-        on opportunities.customer_id = customers.customer_id
-    where opportunity_snapshots.is_won
-),
-
-segment_final_outcomes as (
-    select
-        fiscal_quarter,
-        dimension_value as segment,
-        sum(arr) as final_won_arr
-    from ({{ with_dimension_rows('final_outcomes', ['segment']) }}) as segment_rows
-    group by 1, 2
+quarter_outcomes as (
+    select * from {{ ref('int_quarter_outcomes') }}
 ),
 
 segments as (
@@ -89,7 +48,7 @@ measured as (
         grid.snapshot_kind,
         grid.quarter_start_date,
         grid.quarter_end_date,
-        segment_targets.target_arr,
+        quarter_outcomes.target_arr,
         {#- Sums typed explicitly: engines widen decimal sums differently. -#}
         cast(coalesce(quarter_pipeline.closed_won_arr, 0) as decimal(38, 6)) as closed_won_arr,
         cast(coalesce(quarter_pipeline.open_pipeline_arr, 0) as decimal(38, 6))
@@ -101,7 +60,7 @@ measured as (
         coalesce(quarter_pipeline.weighted_pipeline_arr, 0) as weighted_pipeline_arr,
         case
             when grid.quarter_end_date < {{ as_of_date() }}
-                then cast(coalesce(segment_final_outcomes.final_won_arr, 0) as decimal(38, 6))
+                then cast(coalesce(quarter_outcomes.final_won_arr, 0) as decimal(38, 6))
         end as final_won_arr
     from grid
     left join quarter_pipeline
@@ -110,14 +69,10 @@ measured as (
             and grid.snapshot_kind = quarter_pipeline.snapshot_kind
             and grid.fiscal_quarter = quarter_pipeline.fiscal_quarter
             and grid.segment = quarter_pipeline.segment
-    left join segment_targets
+    left join quarter_outcomes
         on
-            grid.fiscal_quarter = segment_targets.fiscal_quarter
-            and grid.segment = segment_targets.segment
-    left join segment_final_outcomes
-        on
-            grid.fiscal_quarter = segment_final_outcomes.fiscal_quarter
-            and grid.segment = segment_final_outcomes.segment
+            grid.fiscal_quarter = quarter_outcomes.fiscal_quarter
+            and grid.segment = quarter_outcomes.segment
 ),
 
 ratios as (
