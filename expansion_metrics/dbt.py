@@ -106,8 +106,6 @@ def run_dbt(
     common = ["--project-dir", project, "--profiles-dir", project]
     if variables:
         common += ["--vars", json.dumps(variables)]
-    # Parsed once: the build, the failing rows of its failed tests and the freshness check
-    # run on the same parse in this process.
     status, failures = _run_dbt(args, common, source_freshness)
     _write_failures(failures)
     return status

@@ -243,7 +243,7 @@ def _step(
     named_failures: dict[int, str] | None = None,
     log: Path | None = None,
     failures: Path | None = None,
-) -> str:
+) -> None:
     """Run one child; a failure raises RefreshError naming the step (or, for an exit
     status in named_failures, the part of the step that failed). log: where its whole
     output is written, whether it failed or not; failures: the FAILURES_FILE a dbt step
@@ -266,7 +266,6 @@ def _step(
         recorded = _recorded_failures(failures)
         reason = failure_reason(recorded) if recorded else cause(done.stdout, done.stderr)
         raise RefreshError(f"{name} failed: {reason if len(reason) <= 300 else reason[:299] + '…'}")
-    return done.stdout + done.stderr
 
 
 # --- the published file ---------------------------------------------------------------

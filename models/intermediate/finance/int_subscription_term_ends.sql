@@ -50,10 +50,8 @@ term_items as (
     select
         countable_items.*,
         subscription_items.months_in_interval,
-        (
-            extract(year from countable_items.valid_from) * 12
-            + extract(month from countable_items.valid_from)
-        ) % subscription_items.months_in_interval as phase
+        {{ month_number('countable_items.valid_from') }}
+        % subscription_items.months_in_interval as phase
     from countable_items
     inner join subscription_items
         on countable_items.subscription_item_id = subscription_items.subscription_item_id
@@ -75,10 +73,8 @@ interval_renewal_months as (
         renewal_months.month,
         renewal_months.is_upcoming,
         billing_intervals.months_in_interval,
-        (
-            extract(year from renewal_months.month) * 12
-            + extract(month from renewal_months.month)
-        ) % billing_intervals.months_in_interval as phase
+        {{ month_number('renewal_months.month') }}
+        % billing_intervals.months_in_interval as phase
     from renewal_months
     cross join billing_intervals
 ),

@@ -3,9 +3,8 @@
     the bridge's amounts summed, expansion rates, event counts and average amounts, of
     the month and of the trailing twelve months (months M-11 to M).
 -#}
-{%- set month_index = "extract(year from month) * 12 + extract(month from month)" %}
 {%- set trailing_twelve = (
-    "over (partition by dimension, dimension_value order by " ~ month_index
+    "over (partition by dimension, dimension_value order by " ~ month_number('month')
     ~ " range between 11 preceding and current row)"
 ) %}
 with
